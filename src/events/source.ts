@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { AuditEvent, EventInput, Who } from './event';
+import { maskEmail, pseudonymiseEmail } from './identity';
+import { assertEventComplete } from './schema';
+import { VOCABULARY } from './vocabulary';
+
+export interface EventSourceOptions {
+  /** APP-NAME in syslog; default `juice-shop`. */
+  app?: string;
+  /** HOSTNAME in syslog; default the machine's host name. */
+  host?: string;
+  /** Key for pseudonymising emails. Without one, a random key per process: links events within a run only. */
+  hmacKey?: string | Buffer;
+  /** Defaults to a fresh UUID: a restarted process is a new source with its own seq from 1. */
+  instance?: string;
+  /** Start after this seq (a restored source); default 0. */
+  lastSeq?: number;
+}
+
+/**
+ * Where events are born: stamps each with when, who it came from (instance, app, host) and the next seq,
+ * pseudonymises the email it was given, and refuses an event that lacks what an investigator needs.
+ */
+export class EventSource {
+  readonly app: string;
+  readonly host: string;
+  readonly instance: string;
+  private readonly hmacKey: string | Buffer;
+  private seq: number;
+
+  constructor(options: EventSourceOptions = {}) {
+    this.app = options.app ?? 'juice-shop';
+    this.host = options.host ?? hostname();
+    this.instance = options.instance ?? randomUUID();
+    this.hmacKey = options.hmacKey ?? randomUUID();
+    this.seq = options.lastSeq ?? 0;
+  }
+
+  /** The seq of the last event created. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** Pseudonym and mask for an email, as events carry them. */
+  identify(email: string): Pick<Who, 'emailId' | 'emailMasked'> {
+    return { emailId: pseudonymiseEmail(email, this.hmacKey), emailMasked: maskEmail(email) };
+  }
+
+  /**
+   * Build a complete event. Throws EventSchemaError (before taking a seq, so no gap follows) when a
+   * required field is missing.
+   */
+  create(input: EventInput): AuditEvent {
+    const info = VOCABULARY[input.type];
+    const who: Who = { ...input.who };
+    if (input.email !== undefined) Object.assign(who, this.identify(input.email));
+    const event: AuditEvent = {
+      type: input.type,
+      level: input.level ?? info.level,
+      severity: input.severity ?? info.severity,
+      time: (input.at ?? new Date()).toISOString(),
+      seq: this.seq + 1,
+      instance: this.instance,
+      app: this.app,
+      host: this.host,
+      outcome: input.outcome,
+      description: input.description ?? info.summary,
+      who,
+      where: { ...input.where },
+      detail: { ...input.detail },
+    };
+    if (input.reason !== undefined) event.reason = input.reason;
+    assertEventComplete(event);
+    this.seq = event.seq;
+    return event;
+  }
+}
