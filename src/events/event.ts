@@ -72,3 +72,12 @@ export interface EventInput {
   /** For tests and replays; defaults to now. */
   at?: Date;
 }
+
+/**
+ * What middleware is given to record events with. `emit` builds, sanitizes and ships one event, and
+ * never throws: a logging failure must not break the request. It returns the event as it was shipped
+ * (sanitized), or undefined when the event could not be recorded.
+ */
+export interface AuditEmitter {
+  emit(input: EventInput): AuditEvent | undefined;
+}

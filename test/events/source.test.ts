@@ -1,0 +1,125 @@
+import fc from 'fast-check';
+import {
+  EVENT_TYPES,
+  EventSchemaError,
+  EventSource,
+  VOCABULARY,
+  eventProblems,
+  maskEmail,
+  pseudonymiseEmail,
+  type AuditEvent,
+  type EventInput,
+} from '../../src/events';
+
+const request = {
+  who: { ip: '127.0.0.1' },
+  where: { method: 'POST', route: '/rest/user/login', url: '/rest/user/login', requestId: 'req-0001' },
+};
+
+describe('EventSource', () => {
+  it('stamps time, seq, instance, app, host and the type defaults', () => {
+    const source = new EventSource({ app: 'juice-shop', host: 'shop-1', hmacKey: 'k' });
+    const at = new Date('2026-11-27T19:37:04.005Z');
+    const event = source.create({ type: 'authn_login_fail', outcome: 'failure', reason: 'bad credentials', email: 'jim@juice-sh.op', at, ...request });
+    expect(event).toMatchObject({
+      type: 'authn_login_fail',
+      level: 'WARN',
+      severity: 4,
+      time: '2026-11-27T19:37:04.005Z',
+      seq: 1,
+      app: 'juice-shop',
+      host: 'shop-1',
+      outcome: 'failure',
+      reason: 'bad credentials',
+      who: { ip: '127.0.0.1', emailMasked: 'j**@juice-sh.op', emailId: pseudonymiseEmail('jim@juice-sh.op', 'k') },
+    });
+    expect(event.instance).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.stringify(event)).not.toContain('jim@juice-sh.op');
+  });
+
+  it('numbers events strictly increasing from 1, and an incomplete event takes no seq', () => {
+    const source = new EventSource();
+    const seqs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      seqs.push(source.create({ type: 'sys_heartbeat', outcome: 'info' }).seq);
+      expect(() => source.create({ type: 'authn_login_fail', outcome: 'failure' })).toThrow(EventSchemaError);
+    }
+    expect(seqs).toEqual([1, 2, 3, 4, 5]);
+    expect(source.lastSeq).toBe(5);
+  });
+
+  it('continues a restored source after its last seq', () => {
+    const source = new EventSource({ instance: 'fixed-instance', lastSeq: 41 });
+    expect(source.create({ type: 'sys_startup', outcome: 'info' })).toMatchObject({ seq: 42, instance: 'fixed-instance' });
+  });
+
+  it('lets a caller raise the severity of one event', () => {
+    const source = new EventSource();
+    const event = source.create({ type: 'malicious_sqli', outcome: 'success', severity: 1, level: 'CRITICAL', ...request });
+    expect(event.severity).toBe(1);
+  });
+
+  it('gives two sources different instances', () => {
+    expect(new EventSource().instance).not.toBe(new EventSource().instance);
+  });
+});
+
+describe('completeness (CWE-223)', () => {
+  const source = new EventSource({ hmacKey: 'k' });
+
+  it.each([
+    ['who.ip', { ...request, who: {} }],
+    ['where.method', { ...request, where: { ...request.where, method: undefined } }],
+    ['where.requestId', { ...request, where: { ...request.where, requestId: '' } }],
+    ['where.url and where.route', { ...request, where: { method: 'GET', requestId: 'r-1' } }],
+  ])('refuses a request event without %s', (missing, parts) => {
+    const input = { type: 'http_request', outcome: 'success', ...parts } as EventInput;
+    expect(() => source.create(input)).toThrow(new RegExp(missing.replace('.', '\\.')));
+  });
+
+  it('refuses an account event that names no account', () => {
+    expect(() => source.create({ type: 'authz_fail', outcome: 'allowed', ...request })).toThrow(/who\.userId and who\.emailId/);
+  });
+
+  it('accepts every type when everything is there', () => {
+    for (const type of EVENT_TYPES) {
+      const event = source.create({ type, outcome: 'info', email: 'a@b.c', ...request });
+      expect(eventProblems(event)).toEqual([]);
+      expect(event.severity).toBe(VOCABULARY[type].severity);
+    }
+  });
+
+  it('finds what is wrong with a tampered event', () => {
+    const event = source.create({ type: 'sys_startup', outcome: 'info' });
+    const broken = { ...event, time: '27/Nov/2026:19:37:04 +0000', seq: 0, host: '' } as AuditEvent;
+    expect(eventProblems(broken)).toEqual(
+      expect.arrayContaining(['time is not ISO 8601 UTC with milliseconds', 'seq is not a positive integer', 'host is missing']),
+    );
+    expect(eventProblems({ ...event, type: 'nope' } as unknown as AuditEvent)).toEqual(['unknown type nope']);
+  });
+});
+
+describe('identities', () => {
+  it('masks addresses and non-addresses', () => {
+    expect(maskEmail('jim@juice-sh.op')).toBe('j**@juice-sh.op');
+    expect(maskEmail(' Admin@Juice-sh.op ')).toBe('a**@juice-sh.op');
+    expect(maskEmail("' OR 1=1--")).toBe("'**");
+    expect(maskEmail('')).toBe('(empty)');
+  });
+
+  it('pseudonymises case- and space-insensitively, differently under another key', () => {
+    expect(pseudonymiseEmail('Jim@Juice-sh.op ', 'k')).toBe(pseudonymiseEmail('jim@juice-sh.op', 'k'));
+    expect(pseudonymiseEmail('jim@juice-sh.op', 'k')).not.toBe(pseudonymiseEmail('jim@juice-sh.op', 'other'));
+  });
+
+  it('never reveals the local part beyond its first character', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 2, maxLength: 30 }).filter((s) => !s.includes('@') && s.trim().length > 1), (local) => {
+        const masked = maskEmail(`${local}@example.org`);
+        expect(masked.endsWith('@example.org')).toBe(true);
+        expect(masked.length).toBeLessThanOrEqual(Array.from(local.trim().toLowerCase())[0].length + 2 + '@example.org'.length);
+        expect(pseudonymiseEmail(`${local}@example.org`, 'k')).toMatch(/^[0-9a-f]{24}$/);
+      }),
+    );
+  });
+});
