@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/**
+ * /support/logs directory listing, as serve-index answers it in Juice Shop: HTML by default, a JSON array of
+ * names for `Accept: application/json`, one name a line for text/plain; dotfiles hidden; anything that is not
+ * the directory itself goes on to the file route.
+ */
+export function serveLogDirectory(directory: string): RequestHandler {
+  return function serveIndex(req: Request, res: Response, next: NextFunction): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      next();
+      return;
+    }
+    if (req.path !== '/' && req.path !== '') {
+      next();
+      return;
+    }
+    fs.readdir(directory, { withFileTypes: true }, (error, entries) => {
+      if (error) {
+        next(error.code === 'ENOENT' ? undefined : error);
+        return;
+      }
+      const files = entries
+        .filter((entry) => !entry.name.startsWith('.'))
+        .sort((a, b) => Number(b.isDirectory()) - Number(a.isDirectory())
+          || a.name.toLocaleLowerCase().localeCompare(b.name.toLocaleLowerCase()))
+        .map((entry) => entry.name);
+      const type = req.accepts(['text/html', 'text/plain', 'application/json']);
+      if (type === 'application/json') {
+        res.type('application/json').send(JSON.stringify(files));
+      } else if (type === 'text/plain') {
+        res.type('text/plain').send(files.map((name) => `${name}\n`).join(''));
+      } else if (type === 'text/html') {
+        const listed = req.originalUrl.replace(/\?.*$/, '').replace(/\/?$/, '/');
+        const folder = listed.split('/').filter(Boolean).pop() ?? '';
+        const rows = files.map((name) => `<li><a href="${escapeHtml(`${folder}/${encodeURIComponent(name)}`)}" class="icon icon-file" title="${escapeHtml(name)}"><span class="name">${escapeHtml(name)}</span></a></li>`);
+        res.type('text/html').send(`<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>listing directory ${escapeHtml(listed)}</title></head>`
+          + `<body class="directory"><div id="wrapper"><h1>~ ${escapeHtml(listed)}</h1><ul id="files" class="view-details">`
+          + `${rows.join('\n')}</ul></div></body></html>`);
+      } else {
+        res.status(406).type('text/plain').send('Not Acceptable');
+      }
+    });
+  };
+}
+
+/** routes/logfileServer.ts: any name without a slash is sent from the log directory (res.sendFile errors go on). */
+export function serveLogFiles(directory: string): RequestHandler {
+  return function serveLogFile(req: Request, res: Response, next: NextFunction): void {
+    const file = req.params.file ?? '';
+    if (!file.includes('/')) {
+      res.sendFile(path.resolve(directory, file));
+    } else {
+      res.status(403);
+      next(new Error('File names cannot contain forward slashes!'));
+    }
+  };
+}
