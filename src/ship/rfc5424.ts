@@ -1,0 +1,66 @@
+import type { AuditEvent } from '../events';
+import { HEADER_FIELD_LIMITS, encodeHeaderField, encodeSdValue, toJsonLine } from '../sanitize';
+
+/** Our private enterprise SD-ID (RFC 5424 section 7.2.2 form `name@<PEN>`). */
+export const AUDIT_SD_ID = 'a09@32473';
+
+/** RFC 5424 facility 13: log audit. */
+export const FACILITY_LOG_AUDIT = 13;
+
+export interface Rfc5424Options {
+  /** 0..23; default 13 (log audit). */
+  facility?: number;
+  /** PROCID; default process.pid. */
+  procId?: string;
+}
+
+/** TIMESTAMP must be RFC 3339; anything else is sent as the NILVALUE rather than break the header. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/;
+
+const PID = String(process.pid);
+
+function param(name: string, value: string | number | undefined): string {
+  if (value === undefined || value === '') return '';
+  return ` ${name}="${encodeSdValue(String(value))}"`;
+}
+
+/**
+ * One RFC 5424 message for an audit event:
+ * `<PRI>1 TIMESTAMP HOST APP PROCID MSGID [a09@32473 ...][meta sequenceId="N"] MSG`.
+ * PRI = facility * 8 + severity; MSGID is the event type; the SD element carries the fields a collector
+ * filters on (absent ones omitted), `meta sequenceId` the event's seq; MSG is the whole event as one line of
+ * printable-ASCII JSON (the collector takes the event from MSG). Every field goes through its encoder, so
+ * no value can end the message, forge a header or break out of a PARAM-VALUE.
+ */
+export function formatRfc5424(event: AuditEvent, options: Rfc5424Options = {}): string {
+  const facility = options.facility ?? FACILITY_LOG_AUDIT;
+  if (!Number.isInteger(facility) || facility < 0 || facility > 23) throw new RangeError(`facility ${facility} is not 0..23`);
+  const severity = Number.isInteger(event.severity) && event.severity >= 0 && event.severity <= 7 ? event.severity : 5;
+  const timestamp = RFC3339.test(event.time) ? event.time : '-';
+  const who = event.who ?? {};
+  const where = event.where ?? {};
+  const sd =
+    `[${AUDIT_SD_ID}` +
+    param('instance', event.instance) +
+    param('level', event.level) +
+    param('outcome', event.outcome) +
+    param('reason', event.reason) +
+    param('userId', who.userId) +
+    param('emailId', who.emailId) +
+    param('emailMasked', who.emailMasked) +
+    param('ip', who.ip) +
+    param('method', where.method) +
+    param('route', where.route) +
+    param('url', where.url) +
+    param('requestId', where.requestId) +
+    param('status', where.status) +
+    `][meta sequenceId="${Number.isSafeInteger(event.seq) ? event.seq : 0}"]`;
+  return (
+    `<${facility * 8 + severity}>1 ${timestamp} ` +
+    `${encodeHeaderField(event.host, HEADER_FIELD_LIMITS.HOSTNAME)} ` +
+    `${encodeHeaderField(event.app, HEADER_FIELD_LIMITS.APP_NAME)} ` +
+    `${encodeHeaderField(options.procId ?? PID, HEADER_FIELD_LIMITS.PROCID)} ` +
+    `${encodeHeaderField(event.type, HEADER_FIELD_LIMITS.MSGID)} ` +
+    `${sd} ${toJsonLine(event)}`
+  );
+}
