@@ -17,3 +17,29 @@ export {
 } from './syslog-fields';
 export { toJsonLine } from './json-line';
 export type { JsonLineOptions } from './json-line';
+export {
+  DEFAULT_REDACTION,
+  createRedactionPolicy,
+  isSensitiveKey,
+  normaliseKey,
+} from './policy';
+export type { RedactionLimits, RedactionPolicy, RedactionPolicyOverrides, SensitiveKeyRules, ValueRules } from './policy';
+export { CARD_LABEL, luhnValid, redactCards } from './cards';
+export {
+  BASIC_LABEL,
+  BEARER_LABEL,
+  DIGEST_LABEL,
+  JWT_LABEL,
+  redactAuthSchemes,
+  redactDigests,
+  redactJwts,
+  redactKeyValues,
+  redactString,
+  redactUrlPasswords,
+} from './redact-string';
+export type { RedactStringOptions } from './redact-string';
+export { redactQuery, redactUrl } from './redact-url';
+export { redactObject, redactTokenPayload } from './redact-object';
+export type { RedactObjectOptions } from './redact-object';
+export { DEFAULT_EVENT_LIMITS, sanitizeEvent } from './sanitize-event';
+export type { EventFieldLimits } from './sanitize-event';

@@ -1,0 +1,160 @@
+/**
+ * The last step before a sink: every string of an audit event is redacted (CWE-532), then neutralised
+ * and capped (CWE-117). Runs once per request, so strings with nothing to do are returned as they are
+ * (each redactor and `neutralise` have a one-test fast path) and only the event's own objects are copied.
+ */
+import type { AuditEvent, DetailValue, Who, Where } from '../events';
+import { neutralise } from './neutralise';
+import { DEFAULT_REDACTION, RedactionPolicy, isSensitiveKey } from './policy';
+import { redactString } from './redact-string';
+import { redactUrl } from './redact-url';
+
+/** Caps in characters after escaping (the marker `…[+N chars]` included). */
+export interface EventFieldLimits {
+  /** time, instance, app, host, ids, ip, role, method. */
+  readonly short: number;
+  readonly userAgent: number;
+  readonly forwardedFor: number;
+  readonly route: number;
+  readonly url: number;
+  readonly reason: number;
+  readonly description: number;
+  readonly detailKey: number;
+  /** Each string in detail (error messages and stacks are the long ones). */
+  readonly detailValue: number;
+  /** Keys kept in detail; the rest are counted under the key "…". */
+  readonly detailKeys: number;
+}
+
+export const DEFAULT_EVENT_LIMITS: EventFieldLimits = Object.freeze({
+  short: 256,
+  userAgent: 512,
+  forwardedFor: 512,
+  route: 512,
+  url: 2048,
+  reason: 512,
+  description: 2048,
+  detailKey: 64,
+  detailValue: 8192,
+  detailKeys: 64,
+});
+
+function asText(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? value : String(value);
+}
+
+interface Context {
+  readonly policy: RedactionPolicy;
+  readonly limits: EventFieldLimits;
+  readonly digestsInText: boolean;
+}
+
+/** An identifier-like field: redacted by value (no digests: ids may be hex), neutralised, capped. */
+function idField(value: unknown, cap: number, context: Context): string | undefined {
+  const text = asText(value);
+  return text === undefined ? undefined : neutralise(redactString(text, context.policy), cap);
+}
+
+/** Free text (description, reason, detail): digests go too, since SQL errors quote password hashes. */
+function textField(value: string, cap: number, context: Context): string {
+  return neutralise(redactString(value, context.policy, { digests: context.digestsInText }), cap);
+}
+
+function sanitizeWho(who: Who | undefined, context: Context): Who {
+  const out: Who = {};
+  if (who === undefined || who === null) return out;
+  const { short, userAgent, forwardedFor } = context.limits;
+  const set = <K extends keyof Who>(key: K, cap: number): void => {
+    const value = idField(who[key], cap, context);
+    if (value !== undefined) out[key] = value;
+  };
+  set('userId', short);
+  set('emailId', short);
+  set('emailMasked', short);
+  set('role', short);
+  set('ip', short);
+  set('forwardedFor', forwardedFor);
+  set('userAgent', userAgent);
+  return out;
+}
+
+function sanitizeWhere(where: Where | undefined, context: Context): Where {
+  const out: Where = {};
+  if (where === undefined || where === null) return out;
+  const { short, route, url } = context.limits;
+  const method = idField(where.method, short, context);
+  if (method !== undefined) out.method = method;
+  const routeText = idField(where.route, route, context);
+  if (routeText !== undefined) out.route = routeText;
+  const urlText = asText(where.url);
+  if (urlText !== undefined) out.url = neutralise(redactUrl(urlText, context.policy), url);
+  const requestId = idField(where.requestId, short, context);
+  if (requestId !== undefined) out.requestId = requestId;
+  if (typeof where.status === 'number') out.status = where.status;
+  return out;
+}
+
+function setKey(target: Record<string, DetailValue>, key: string, value: DetailValue): void {
+  // A "__proto__" key stays data and never becomes the prototype.
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+function sanitizeDetail(detail: Record<string, DetailValue> | undefined, context: Context): Record<string, DetailValue> {
+  const out: Record<string, DetailValue> = {};
+  if (detail === undefined || detail === null) return out;
+  const { detailKey, detailValue, detailKeys } = context.limits;
+  const keys = Object.keys(detail);
+  const kept = Math.min(keys.length, detailKeys);
+  for (let index = 0; index < kept; index += 1) {
+    const key = keys[index];
+    const value = detail[key] as unknown;
+    const safeKey = neutralise(redactString(key, context.policy), detailKey);
+    let safeValue: DetailValue;
+    if (value === null || value === undefined || typeof value === 'boolean') {
+      safeValue = value === undefined ? null : value;
+    } else if (isSensitiveKey(key, context.policy)) {
+      safeValue = context.policy.replacement;
+    } else if (typeof value === 'number') {
+      safeValue = value;
+    } else {
+      safeValue = textField(typeof value === 'string' ? value : String(value), detailValue, context);
+    }
+    setKey(out, safeKey, safeValue);
+  }
+  if (keys.length > kept) setKey(out, '…', `[+${keys.length - kept} keys]`);
+  return out;
+}
+
+/**
+ * A new event with every string redacted then neutralised and capped: who, where (the URL through
+ * `redactUrl`), reason, description, detail keys and values (values of sensitive detail keys become
+ * `[REDACTED]`). Numbers, booleans and null stay. The input is not changed. Fields that are not part of
+ * AuditEvent are not copied.
+ */
+export function sanitizeEvent(
+  event: AuditEvent,
+  policy: RedactionPolicy = DEFAULT_REDACTION,
+  limits: EventFieldLimits = DEFAULT_EVENT_LIMITS,
+): AuditEvent {
+  const context: Context = { policy, limits, digestsInText: policy.values.digestsInText };
+  const { short } = limits;
+  const out: AuditEvent = {
+    type: neutralise(event.type, short) as AuditEvent['type'],
+    level: neutralise(event.level, short) as AuditEvent['level'],
+    severity: event.severity,
+    time: neutralise(String(event.time), short),
+    seq: event.seq,
+    instance: neutralise(String(event.instance), short),
+    app: neutralise(String(event.app), short),
+    host: neutralise(String(event.host), short),
+    outcome: neutralise(event.outcome, short) as AuditEvent['outcome'],
+    description: textField(String(event.description), limits.description, context),
+    who: sanitizeWho(event.who, context),
+    where: sanitizeWhere(event.where, context),
+    detail: sanitizeDetail(event.detail, context),
+  };
+  if (event.reason !== undefined && event.reason !== null) out.reason = textField(String(event.reason), limits.reason, context);
+  return out;
+}
