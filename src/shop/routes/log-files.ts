@@ -50,15 +50,29 @@ export function serveLogDirectory(directory: string): RequestHandler {
   };
 }
 
-/** routes/logfileServer.ts: any name without a slash is sent from the log directory (res.sendFile errors go on). */
+/**
+ * routes/logfileServer.ts: any name without a slash is sent from the log directory. A missing file reaches the
+ * error handler as send reports it: the fs.stat error itself (ENOENT with the absolute path) marked 404 the way
+ * http-errors marks it. We stat first ourselves because send's `instanceof Error` test fails across realms
+ * (under jest), which would replace the ENOENT error with a bare NotFoundError.
+ */
 export function serveLogFiles(directory: string): RequestHandler {
   return function serveLogFile(req: Request, res: Response, next: NextFunction): void {
     const file = req.params.file ?? '';
-    if (!file.includes('/')) {
-      res.sendFile(path.resolve(directory, file));
-    } else {
+    if (file.includes('/')) {
       res.status(403);
       next(new Error('File names cannot contain forward slashes!'));
+      return;
     }
+    const absolute = path.resolve(directory, file);
+    fs.stat(absolute, (error) => {
+      if (error === null) {
+        res.sendFile(absolute);
+        return;
+      }
+      const status = ['ENOENT', 'ENAMETOOLONG', 'ENOTDIR'].includes(error.code ?? '') ? 404 : 500;
+      Object.assign(error, { expose: false, status, statusCode: status });
+      next(error);
+    });
   };
 }
