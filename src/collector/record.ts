@@ -6,6 +6,14 @@ export type Transport = 'udp' | 'tcp' | 'tls';
 /** The wire format it was parsed as; `raw` is a message we could not parse, kept as received. */
 export type RecordFormat = 'rfc5424' | 'rfc3164' | 'raw';
 
+/**
+ * What the collector noticed about a record it kept anyway (additive, optional):
+ * - `truncated`: cut at the frame size cap, or cut short (a lying octet count that timed out, a closed connection);
+ * - `invalid_utf8`: bytes that are not UTF-8 were replaced with U+FFFD;
+ * - `invalid_event`: it carried SD-ID `a09@32473` but MSG was not a complete AuditEvent (so `event` is unset).
+ */
+export type RecordFlag = 'truncated' | 'invalid_utf8' | 'invalid_event';
+
 /** One received syslog message, parsed as far as it goes. Nothing received is dropped. */
 export interface CollectedRecord {
   /** Row id in the store; 0 before it is stored. */
@@ -30,6 +38,8 @@ export interface CollectedRecord {
   message: string;
   /** Set when the message is one of ours (SD-ID `a09@32473`, MSG a complete AuditEvent as JSON). */
   event?: AuditEvent;
+  /** Present only when something was wrong with what arrived. */
+  flags?: RecordFlag[];
 }
 
 /** A hole in a source's sequence: events from..to (inclusive) never arrived. */
@@ -40,4 +50,6 @@ export interface SequenceGap {
   from: number;
   to: number;
   detectedAt: string;
+  /** Set (on the gap reported through `onGapFilled`) when a replay delivered every missing event. */
+  filledAt?: string;
 }
