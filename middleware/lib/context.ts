@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuditEmitter, EventInput, Who, Where } from '../../src/events';
+import { clientAddress, type ClientAddress } from './ip';
+import { redactUrl, sensitiveKeySet } from './redact';
+import { matchAuditedRoute, routingPath, type AuditedRoute } from './routes';
+import type { Actor, TokenVerdict } from './token';
+
+/** How a request ended, as the done-callbacks see it. */
+export interface Completion {
+  /** The status sent, when headers went out. */
+  status?: number;
+  /** The client went away before the response was complete. */
+  aborted: boolean;
+  durationMs: number;
+}
+
+/** What the body looked like right after Juice Shop's jsonParser (before routes could change req.body). */
+export interface BodySnapshot {
+  /** The raw text (`req.rawBody`, or a text body). */
+  raw?: string;
+  /** The parsed body when it is an object (a shallow copy). */
+  parsed?: Record<string, unknown>;
+}
+
+/** An error the error handler saw. */
+export interface Incident {
+  id: string;
+  errorClass: string;
+  status: number;
+  /** Redacted, capped. */
+  message: string;
+  /** Redacted, capped; for the log only. */
+  stack?: string;
+}
+
+/** Settings shared by all middleware of one a09 stack. */
+export interface ContextSettings {
+  emitter: AuditEmitter;
+  trustedProxies: ReadonlySet<string>;
+  sensitiveQueryKeys: ReadonlySet<string>;
+  /** Called when the emitter throws (it should not); the request is never affected. */
+  onEmitError?: (error: unknown) => void;
+}
+
+type DoneCallback = (completion: Completion) => void;
+
+/** The typed per-request context attached as `req.a09`. */
+export class RequestContext {
+  readonly startedAt = process.hrtime.bigint();
+  readonly method: string;
+  /** The URL as received (before Juice Shop rewrites req.url). */
+  readonly rawUrl: string;
+  /** The routing path: no query, duplicate slashes collapsed. */
+  readonly path: string;
+  readonly address: ClientAddress;
+  readonly userAgent?: string;
+  /** The audited Juice Shop route this request is for, if any. */
+  readonly route?: AuditedRoute;
+  token: TokenVerdict = { state: 'absent' };
+  /** The verified actor: set only when the token verified. */
+  actor?: Actor;
+  /** Route parameters as Express resolved them (filled by app.param, see `captureParams`). */
+  readonly params: Record<string, string> = {};
+  /** Set by audits that read the body: the afterJsonParser step then snapshots it. */
+  wantsBody = false;
+  body?: BodySnapshot;
+  incident?: Incident;
+  /** Features already attached to this request (a middleware mounted twice runs once). */
+  readonly attached = new Set<string>();
+  private readonly callbacks: DoneCallback[] = [];
+  private readonly lastCallbacks: DoneCallback[] = [];
+  private done = false;
+  private redacted?: string;
+  /** Express's own route pattern once routed (`req.baseUrl` + `req.route.path`), for unaudited routes. */
+  private expressRoute?: string;
+
+  constructor(
+    readonly requestId: string,
+    readonly settings: ContextSettings,
+    private readonly req: ExpressLikeRequest,
+    private readonly res: ServerResponse,
+  ) {
+    this.method = req.method ?? 'GET';
+    this.rawUrl = req.originalUrl ?? req.url ?? '/';
+    this.path = routingPath(this.rawUrl);
+    this.address = clientAddress(req, settings.trustedProxies);
+    const agent = req.headers['user-agent'];
+    if (agent !== undefined && agent !== '') this.userAgent = agent.length > 512 ? agent.slice(0, 512) : agent;
+    this.route = matchAuditedRoute(this.method, this.path);
+    const finish = (): void => this.complete(false);
+    const close = (): void => this.complete(!res.writableFinished);
+    res.once('finish', finish);
+    res.once('close', close);
+  }
+
+  /** The URL with secrets redacted (computed once). */
+  get url(): string {
+    this.redacted ??= redactUrl(this.rawUrl, this.settings.sensitiveQueryKeys);
+    return this.redacted;
+  }
+
+  /** A route parameter: as Express resolved it, else as our own matcher read it. */
+  param(name: string): string | undefined {
+    return this.params[name] ?? this.route?.params[name];
+  }
+
+  /** Run when the response has finished or the connection closed, once. `last` ones run after the rest. */
+  onDone(callback: DoneCallback, last = false): void {
+    (last ? this.lastCallbacks : this.callbacks).push(callback);
+  }
+
+  /** Emit an event about this request: who/where filled from the context; never throws. */
+  emit(input: RequestEventInput): void {
+    const actor = input.actor === undefined ? this.actor : input.actor ?? undefined;
+    const who: Who = { ip: this.address.ip };
+    if (this.address.forwardedFor !== undefined) who.forwardedFor = this.address.forwardedFor;
+    if (this.userAgent !== undefined) who.userAgent = this.userAgent;
+    if (actor !== undefined) {
+      if (actor.userId !== undefined) who.userId = actor.userId;
+      if (actor.role !== undefined) who.role = actor.role;
+    }
+    Object.assign(who, input.who);
+    const where: Where = { method: this.method, url: this.url, requestId: this.requestId };
+    const route = this.route?.pattern ?? this.expressRoute;
+    if (route !== undefined) where.route = route;
+    if (this.res.headersSent) where.status = this.res.statusCode;
+    Object.assign(where, input.where);
+    const event: EventInput = {
+      type: input.type,
+      outcome: input.outcome,
+      who,
+      where,
+      ...(input.reason !== undefined && { reason: input.reason }),
+      ...(input.description !== undefined && { description: input.description }),
+      ...(input.level !== undefined && { level: input.level }),
+      ...(input.severity !== undefined && { severity: input.severity }),
+      ...(input.detail !== undefined && { detail: input.detail }),
+    };
+    const email = input.email ?? actor?.email;
+    if (email !== undefined) event.email = email;
+    safeEmit(this.settings, event);
+  }
+
+  private complete(aborted: boolean): void {
+    if (this.done) return;
+    this.done = true;
+    const route = this.req.route;
+    if (this.route === undefined && route !== undefined && typeof route.path === 'string') {
+      this.expressRoute = (this.req.baseUrl ?? '') + route.path;
+    }
+    const completion: Completion = {
+      aborted,
+      durationMs: Number(process.hrtime.bigint() - this.startedAt) / 1e6,
+      ...(this.res.headersSent && { status: this.res.statusCode }),
+    };
+    for (const callback of [...this.callbacks, ...this.lastCallbacks]) {
+      try {
+        callback(completion);
+      } catch (error) {
+        // An audit bug must not take the others (or the process) down.
+        reportEmitError(this.settings, error);
+      }
+    }
+  }
+}
+
+/** An event about a request: who/where default from the context. `actor: null` means "no actor". */
+export type RequestEventInput = Omit<EventInput, 'who' | 'where' | 'email' | 'at'> & {
+  who?: Who;
+  where?: Where;
+  actor?: Actor | null;
+  email?: string;
+};
+
+/** Tell the operator's hook about an internal failure; nothing here may throw into the request. */
+export function reportEmitError(settings: ContextSettings, error: unknown): void {
+  try {
+    settings.onEmitError?.(error);
+  } catch {
+    // the error reporter failing is not the request's problem either
+  }
+}
+
+/** Emit and swallow: the AuditEmitter contract says emit never throws; this holds even when one does. */
+export function safeEmit(settings: ContextSettings, input: EventInput): void {
+  try {
+    settings.emitter.emit(input);
+  } catch (error) {
+    reportEmitError(settings, error);
+  }
+}
+
+export interface ContextSettingsOptions {
+  emitter: AuditEmitter;
+  /** Peers whose X-Forwarded-For is believed (exact addresses). Default: none. */
+  trustedProxies?: readonly string[];
+  /** Query keys redacted in URLs, added to the defaults (change-password's current/new/repeat, ...). */
+  sensitiveQueryKeys?: readonly string[];
+  onEmitError?: (error: unknown) => void;
+}
+
+export function contextSettings(options: ContextSettingsOptions): ContextSettings {
+  return {
+    emitter: options.emitter,
+    trustedProxies: new Set(options.trustedProxies ?? []),
+    sensitiveQueryKeys: sensitiveKeySet(options.sensitiveQueryKeys),
+    ...(options.onEmitError !== undefined && { onEmitError: options.onEmitError }),
+  };
+}
+
+/** The parts of an Express request (4 or 5) we read; plain node requests work too. */
+export type ExpressLikeRequest = IncomingMessage & { originalUrl?: string; baseUrl?: string; route?: { path?: unknown } };
+
+type RequestWithContext = ExpressLikeRequest & { a09?: RequestContext };
+
+export function getContext(req: IncomingMessage): RequestContext | undefined {
+  const context = (req as RequestWithContext).a09;
+  return context instanceof RequestContext ? context : undefined;
+}
+
+/**
+ * The request's context, created here when request-context did not run (a middleware used on its own):
+ * such a context has a generated request id and no actor.
+ */
+export function ensureContext(
+  req: ExpressLikeRequest,
+  res: ServerResponse,
+  settings: ContextSettings,
+  requestId: string = randomUUID(),
+): RequestContext {
+  const existing = getContext(req);
+  if (existing !== undefined) return existing;
+  const context = new RequestContext(requestId, settings, req, res);
+  (req as RequestWithContext).a09 = context;
+  return context;
+}

@@ -1,0 +1,41 @@
+/**
+ * A bounded least-recently-used map: per-account and per-token state must not grow with what an attacker
+ * sends. A Map keeps insertion order, so the first key is the least recently used one.
+ */
+export class LruMap<K, V> {
+  private readonly entries = new Map<K, V>();
+
+  constructor(readonly maxEntries: number) {
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: K): V | undefined {
+    const value = this.entries.get(key);
+    if (value === undefined) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    return value;
+  }
+
+  /** Reads without refreshing the entry's age. */
+  peek(key: K): V | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: K, value: V): void {
+    if (this.entries.has(key)) this.entries.delete(key);
+    else if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done !== true) this.entries.delete(oldest.value);
+    }
+    this.entries.set(key, value);
+  }
+
+  delete(key: K): boolean {
+    return this.entries.delete(key);
+  }
+}

@@ -1,0 +1,61 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { contextSettings, ensureContext, reportEmitError, type ContextSettings, type ContextSettingsOptions } from '../lib/context';
+import { resolvedPath } from '../lib/routes';
+
+export interface LogGuardOptions extends ContextSettingsOptions {
+  /**
+   * Guarded locations: a string is a path prefix matched segment-wise (`/support/logs` guards
+   * `/support/logs` and everything below it), a RegExp is tested against the resolved, lower-cased path
+   * (e.g. /^\/ftp\/.*\.log$/). Default: ['/support/logs'].
+   */
+  paths?: ReadonlyArray<string | RegExp>;
+  /** Refuse with 404 (fixed mode); false only records what the app served. Default true. */
+  block?: boolean;
+}
+
+/** Juice Shop serves its own access logs at /support/logs: refuse and record every attempt as sensitive_read. */
+export function logGuard(options: LogGuardOptions, settings: ContextSettings = contextSettings(options)): RequestHandler {
+  const prefixes: string[] = [];
+  const patterns: RegExp[] = [];
+  for (const entry of options.paths ?? ['/support/logs']) {
+    if (typeof entry === 'string') prefixes.push(resolvedPath(entry));
+    else patterns.push(entry);
+  }
+  const block = options.block !== false;
+  const guarded = (path: string): boolean =>
+    prefixes.some((prefix) => path === prefix || path.startsWith(prefix === '/' ? '/' : `${prefix}/`)) ||
+    patterns.some((pattern) => pattern.test(path));
+  // Cheap pre-filter: the raw path must share a first letter-run with some prefix (most requests skip decoding).
+  const firstSegments = new Set(prefixes.map((prefix) => prefix.split('/')[1] ?? ''));
+  const mustResolve = (rawPath: string): boolean =>
+    patterns.length > 0 || rawPath.includes('%') || rawPath.includes('\\') || rawPath.includes('..') ||
+    firstSegments.has((rawPath.split('/', 2)[1] ?? '').toLowerCase());
+
+  return function a09LogGuard(req: Request, res: Response, next: NextFunction): void {
+    let refused = false;
+    try {
+      const context = ensureContext(req, res, settings);
+      if (mustResolve(context.path) && guarded(resolvedPath(context.path))) {
+        refused = block;
+        context.onDone((completion) => {
+          context.emit({
+            type: 'sensitive_read',
+            outcome: block ? 'blocked' : completion.status !== undefined && completion.status < 400 ? 'allowed' : 'blocked',
+            reason: 'log_file_access',
+            detail: { refused: block },
+          });
+        });
+      }
+    } catch (error) {
+      reportEmitError(settings, error);
+    }
+    if (!refused) {
+      next();
+      return;
+    }
+    res.statusCode = 404;
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.end('Not Found\n');
+  };
+}
