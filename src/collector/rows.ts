@@ -1,0 +1,124 @@
+import type { AuditEvent } from '../events';
+import type { ColumnValue } from './chain';
+import type { CollectedRecord, RecordFlag, RecordFormat, Transport } from './record';
+
+/** A row of `events` as better-sqlite3 returns it. */
+export interface EventRow {
+  id: number;
+  received_at: string;
+  transport: string;
+  peer: string;
+  format: string;
+  facility: number | null;
+  severity: number | null;
+  timestamp: string | null;
+  host: string | null;
+  app: string | null;
+  proc_id: string | null;
+  msg_id: string | null;
+  sd: string | null;
+  message: string;
+  flags: string | null;
+  event_type: string | null;
+  event_time: string | null;
+  source_id: number | null;
+  seq: number | null;
+  user_id: string | null;
+  email_id: string | null;
+  ip: string | null;
+  prev_hash: Buffer;
+  hash: Buffer;
+}
+
+/** The hashed column values of a record, in EVENT_COLUMNS order. */
+export function recordValues(record: CollectedRecord, sourceId: number | null): ColumnValue[] {
+  const event: AuditEvent | undefined = record.event;
+  return [
+    record.id,
+    record.receivedAt,
+    record.transport,
+    record.peer,
+    record.format,
+    record.facility ?? null,
+    record.severity ?? null,
+    record.timestamp ?? null,
+    record.host ?? null,
+    record.app ?? null,
+    record.procId ?? null,
+    record.msgId ?? null,
+    record.sd === undefined ? null : JSON.stringify(record.sd),
+    record.message,
+    record.flags === undefined ? null : record.flags.join(','),
+    event === undefined ? null : event.type,
+    event === undefined ? null : event.time,
+    sourceId,
+    event === undefined ? null : event.seq,
+    event?.who.userId ?? null,
+    event?.who.emailId ?? null,
+    event?.who.ip ?? null,
+  ];
+}
+
+/** The hashed column values of a stored row, in EVENT_COLUMNS order. */
+export function rowValues(row: EventRow): ColumnValue[] {
+  return [
+    row.id,
+    row.received_at,
+    row.transport,
+    row.peer,
+    row.format,
+    row.facility,
+    row.severity,
+    row.timestamp,
+    row.host,
+    row.app,
+    row.proc_id,
+    row.msg_id,
+    row.sd,
+    row.message,
+    row.flags,
+    row.event_type,
+    row.event_time,
+    row.source_id,
+    row.seq,
+    row.user_id,
+    row.email_id,
+    row.ip,
+  ];
+}
+
+function parseJson<T>(text: string): T | undefined {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function rowToRecord(row: EventRow): CollectedRecord {
+  const record: CollectedRecord = {
+    id: row.id,
+    receivedAt: row.received_at,
+    transport: row.transport as Transport,
+    peer: row.peer,
+    format: row.format as RecordFormat,
+    message: row.message,
+  };
+  if (row.facility !== null) record.facility = row.facility;
+  if (row.severity !== null) record.severity = row.severity;
+  if (row.timestamp !== null) record.timestamp = row.timestamp;
+  if (row.host !== null) record.host = row.host;
+  if (row.app !== null) record.app = row.app;
+  if (row.proc_id !== null) record.procId = row.proc_id;
+  if (row.msg_id !== null) record.msgId = row.msg_id;
+  if (row.sd !== null) {
+    const sd = parseJson<Record<string, Record<string, string>>>(row.sd);
+    if (sd !== undefined) record.sd = sd;
+  }
+  if (row.event_type !== null) {
+    const event = parseJson<AuditEvent>(row.message);
+    if (event !== undefined) record.event = event;
+  }
+  if (row.flags !== null) record.flags = row.flags.split(',') as RecordFlag[];
+  return record;
+}

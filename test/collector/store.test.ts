@@ -1,0 +1,253 @@
+import Database from 'better-sqlite3';
+import type { CollectedRecord, SequenceGap } from '../../src/collector/record';
+import { recordFromFrame } from '../../src/collector/parse';
+import { CollectorStore, type StoreOptions } from '../../src/collector/store';
+import { verifyChain } from '../../src/collector/verify';
+import type { AuditEvent } from '../../src/events';
+import { format5424, loginFail, newSource, request, tempDir } from './helpers';
+
+const dirs: Array<{ remove: () => void }> = [];
+afterAll(() => dirs.forEach((dir) => dir.remove()));
+
+function dbPath(): string {
+  const dir = tempDir();
+  dirs.push(dir);
+  return dir.file('collector.db');
+}
+
+let clock = Date.parse('2026-03-01T10:00:00.000Z');
+function receivedAt(): string {
+  clock += 1000;
+  return new Date(clock).toISOString();
+}
+
+function eventRecord(event: AuditEvent, peer = '127.0.0.1:1000'): CollectedRecord {
+  return recordFromFrame(Buffer.from(format5424(event)), { receivedAt: receivedAt(), transport: 'tcp', peer, truncated: false });
+}
+
+function rawRecord(text: string): CollectedRecord {
+  return recordFromFrame(Buffer.from(text), { receivedAt: receivedAt(), transport: 'udp', peer: '127.0.0.2:514', truncated: false });
+}
+
+interface Seen {
+  records: CollectedRecord[];
+  gaps: SequenceGap[];
+  filled: SequenceGap[];
+  order: string[];
+}
+
+function open(path: string, options: Partial<StoreOptions> = {}): { store: CollectorStore; seen: Seen } {
+  const store = new CollectorStore({ path, batchDelayMs: 5, ...options });
+  const seen: Seen = { records: [], gaps: [], filled: [], order: [] };
+  store.subscribe({
+    onRecord: (record) => {
+      seen.records.push(record);
+      seen.order.push(`record ${record.event?.seq ?? record.id}`);
+    },
+    onGap: (gap) => {
+      seen.gaps.push(gap);
+      seen.order.push(`gap ${gap.from}-${gap.to}`);
+    },
+    onGapFilled: (gap) => {
+      seen.filled.push(gap);
+      seen.order.push(`filled ${gap.from}-${gap.to}`);
+    },
+  });
+  return { store, seen };
+}
+
+describe('CollectorStore', () => {
+  it('hands records to listeners only after the batch commits, ids set, in order', async () => {
+    const path = dbPath();
+    const { store, seen } = open(path, { batchSize: 1000, batchDelayMs: 20 });
+    const source = newSource();
+    const first = eventRecord(loginFail(source));
+    expect(store.add(first)).toBe('stored');
+    expect(store.add(rawRecord('plain text'))).toBe('stored');
+    expect(seen.records).toEqual([]);
+    // Not yet committed: a second connection sees nothing.
+    const reader = new Database(path, { readonly: true });
+    expect(reader.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(seen.records.map((record) => record.id)).toEqual([1, 2]);
+    expect(reader.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(2);
+    reader.close();
+    expect(seen.records[0].event).toEqual(first.event);
+    expect(store.events({ order: 'asc' })).toEqual(seen.records);
+    store.close();
+  });
+
+  it('commits synchronously when a batch is full', () => {
+    const { store, seen } = open(dbPath(), { batchSize: 3 });
+    const source = newSource();
+    store.add(eventRecord(loginFail(source)));
+    store.add(eventRecord(loginFail(source)));
+    expect(seen.records).toHaveLength(0);
+    store.add(eventRecord(loginFail(source)));
+    expect(seen.records.map((record) => record.id)).toEqual([1, 2, 3]);
+    store.close();
+  });
+
+  it('drops duplicates from an at-least-once sender and counts them per source', () => {
+    const { store, seen } = open(dbPath());
+    const source = newSource();
+    const events = [loginFail(source), loginFail(source), loginFail(source)];
+    for (const event of events) expect(store.add(eventRecord(event))).toBe('stored');
+    // A replay of everything, plus one new.
+    for (const event of events) expect(store.add(eventRecord(event))).toBe('duplicate');
+    expect(store.add(eventRecord(loginFail(source)))).toBe('stored');
+    store.flush();
+    expect(seen.records.map((record) => record.event?.seq)).toEqual([1, 2, 3, 4]);
+    expect(store.sources()).toEqual([
+      expect.objectContaining({ host: 'shop-1', instance: source.instance, app: 'juice-shop', lastSeq: 4, contiguousSeq: 4, events: 4, duplicates: 3, gaps: 0, openGaps: 0 }),
+    ]);
+    expect(store.contiguousSeq('shop-1', source.instance)).toBe(4);
+    store.close();
+  });
+
+  it('records a gap, reports it before the record that revealed it, and marks it filled by a replay', () => {
+    const { store, seen } = open(dbPath());
+    const source = newSource();
+    const events = Array.from({ length: 6 }, () => loginFail(source));
+    for (const index of [0, 1, 5]) store.add(eventRecord(events[index]));
+    store.flush();
+    expect(seen.order).toEqual(['record 1', 'record 2', 'gap 3-5', 'record 6']);
+    expect(seen.gaps).toEqual([{ host: 'shop-1', instance: source.instance, app: 'juice-shop', from: 3, to: 5, detectedAt: expect.any(String) }]);
+    expect(store.contiguousSeq('shop-1', source.instance)).toBe(2);
+    expect(store.gaps({ open: true })).toEqual([expect.objectContaining({ from: 3, to: 5, instance: source.instance })]);
+    expect(store.sources()[0]).toMatchObject({ lastSeq: 6, contiguousSeq: 2, gaps: 1, openGaps: 1 });
+
+    for (const index of [3, 2]) store.add(eventRecord(events[index]));
+    store.flush();
+    expect(seen.filled).toEqual([]);
+    expect(store.contiguousSeq('shop-1', source.instance)).toBe(4);
+    store.add(eventRecord(events[4]));
+    store.flush();
+    expect(seen.order.slice(4)).toEqual(['record 4', 'record 3', 'record 5', 'filled 3-5']);
+    expect(seen.filled[0]).toMatchObject({ from: 3, to: 5, filledAt: expect.any(String) });
+    expect(store.gaps({ open: true })).toEqual([]);
+    expect(store.gaps({ open: false })).toEqual([expect.objectContaining({ from: 3, to: 5, filledAt: expect.any(String) })]);
+    expect(store.sources()[0]).toMatchObject({ lastSeq: 6, contiguousSeq: 6, gaps: 1, openGaps: 0 });
+    store.close();
+  });
+
+  it('keeps sequence state, gaps half filled and the chain across a restart', () => {
+    const path = dbPath();
+    const source = newSource();
+    const events = Array.from({ length: 8 }, () => loginFail(source));
+    const first = open(path);
+    for (const index of [0, 1, 6, 3]) first.store.add(eventRecord(events[index]));
+    first.store.close();
+
+    const second = open(path, { maxCachedSources: 1 });
+    expect(second.store.add(eventRecord(events[3]))).toBe('duplicate');
+    expect(second.store.add(eventRecord(events[6]))).toBe('duplicate');
+    expect(second.store.add(eventRecord(events[1]))).toBe('duplicate');
+    for (const index of [2, 4, 5, 7]) expect(second.store.add(eventRecord(events[index]))).toBe('stored');
+    second.store.flush();
+    expect(second.seen.filled).toEqual([expect.objectContaining({ from: 3, to: 6 })]);
+    expect(second.store.contiguousSeq('shop-1', source.instance)).toBe(8);
+    expect(second.seen.records.map((record) => record.id)).toEqual([5, 6, 7, 8]);
+    second.store.close();
+    expect(verifyChain(path)).toMatchObject({ ok: true, checked: 8 });
+  });
+
+  it('tracks sources by host and instance separately', () => {
+    const { store } = open(dbPath());
+    const a = newSource({ host: 'shop-1' });
+    const b = newSource({ host: 'shop-2', instance: a.instance });
+    store.add(eventRecord(loginFail(a)));
+    store.add(eventRecord(loginFail(b)));
+    store.flush();
+    expect(store.sources().map((source) => [source.host, source.lastSeq]).sort()).toEqual([
+      ['shop-1', 1],
+      ['shop-2', 1],
+    ]);
+    store.close();
+  });
+
+  it('answers queries: type, source, actor, ip, severity, time range, text, paging', () => {
+    const { store } = open(dbPath());
+    const shop = newSource({ host: 'shop-1' });
+    const other = newSource({ host: 'shop-2' });
+    const fail = loginFail(shop, { who: { ip: '10.9.9.9', userId: '7' } });
+    const ok = shop.create({ type: 'authn_login_success', outcome: 'success', email: 'admin@juice-sh.op', ...request });
+    const beat = other.create({ type: 'sys_heartbeat', outcome: 'info', description: 'alive 100%_done' });
+    const records = [eventRecord(fail), eventRecord(ok), eventRecord(beat), rawRecord('<34>Oct 11 22:14:15 gw sshd[1]: Failed password for root')];
+    for (const record of records) store.add(record);
+    store.flush();
+    const ids = (list: CollectedRecord[]): number[] => list.map((record) => record.id);
+    expect(ids(store.events())).toEqual([4, 3, 2, 1]);
+    expect(ids(store.events({ type: 'authn_login_fail' }))).toEqual([1]);
+    expect(ids(store.events({ type: ['authn_login_fail', 'sys_heartbeat'] }))).toEqual([3, 1]);
+    expect(ids(store.events({ type: [] }))).toEqual([]);
+    expect(ids(store.events({ host: 'shop-2' }))).toEqual([3]);
+    expect(ids(store.events({ host: 'gw' }))).toEqual([4]);
+    expect(ids(store.events({ instance: shop.instance }))).toEqual([2, 1]);
+    expect(ids(store.events({ userId: '7' }))).toEqual([1]);
+    expect(ids(store.events({ emailId: ok.who.emailId }))).toEqual([2]);
+    expect(ids(store.events({ ip: '10.9.9.9' }))).toEqual([1]);
+    expect(ids(store.events({ format: 'rfc3164' }))).toEqual([4]);
+    expect(ids(store.events({ maxSeverity: 4 }))).toEqual([4, 1]);
+    expect(ids(store.events({ since: records[1].receivedAt, until: records[3].receivedAt }))).toEqual([3, 2]);
+    expect(ids(store.events({ text: 'FAILED PASSWORD' }))).toEqual([4]);
+    expect(ids(store.events({ text: '100%_' }))).toEqual([3]);
+    expect(ids(store.events({ text: '%' }))).toEqual([3]);
+    expect(ids(store.events({ afterId: 1, limit: 2 }))).toEqual([2, 3]);
+    expect(ids(store.events({ beforeId: 4, limit: 2 }))).toEqual([3, 2]);
+    expect(ids(store.events({ type: 'authn_login_fail', host: 'shop-2' }))).toEqual([]);
+    expect(store.event(2)?.event).toEqual(ok);
+    expect(store.event(99)).toBeUndefined();
+    expect(store.health()).toMatchObject({ lastId: 4, sources: 2, openGaps: 0, pending: 0, headHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    store.close();
+  });
+
+  it('refuses UPDATE and DELETE of events through SQL', () => {
+    const path = dbPath();
+    const { store } = open(path);
+    store.add(rawRecord('x'));
+    store.flush();
+    const other = new Database(path);
+    expect(() => other.prepare("UPDATE events SET message = 'y'").run()).toThrow(/append-only/);
+    expect(() => other.prepare('DELETE FROM events').run()).toThrow(/append-only/);
+    other.close();
+    store.close();
+  });
+
+  it('survives a commit that fails (a lock held elsewhere) and retries without losing or repeating records', async () => {
+    const path = dbPath();
+    const errors: Error[] = [];
+    const { store, seen } = open(path, { busyTimeoutMs: 20, onError: (error) => errors.push(error) });
+    store.add(rawRecord('before'));
+    store.flush();
+    const locker = new Database(path);
+    locker.prepare('BEGIN IMMEDIATE').run();
+    store.add(rawRecord('during'));
+    expect(store.flush()).toBe(false);
+    expect(errors[0].message).toMatch(/locked|busy/i);
+    expect(store.health().lastError).toMatch(/locked|busy/i);
+    locker.prepare('ROLLBACK').run();
+    locker.close();
+    store.add(rawRecord('after'));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(seen.records.map((record) => record.message)).toEqual(['before', 'during', 'after']);
+    store.close();
+    expect(verifyChain(path)).toMatchObject({ ok: true, checked: 3 });
+  });
+
+  it('keeps going when a listener throws', () => {
+    const errors: Error[] = [];
+    const { store, seen } = open(dbPath(), { onError: (error) => errors.push(error) });
+    store.subscribe({
+      onRecord: () => {
+        throw new Error('listener bug');
+      },
+    });
+    store.add(rawRecord('a'));
+    store.add(rawRecord('b'));
+    store.flush();
+    expect(seen.records).toHaveLength(2);
+    expect(errors.map((error) => error.message)).toEqual(['listener bug', 'listener bug']);
+    store.close();
+  });
+});
