@@ -35,28 +35,34 @@ export function mergeHooks(mode: ShopHooks, extra: ShopHooks = {}): ShopHooks {
   };
 }
 
+/** Duck-typed: module loaders (jest's among them) may throw errors from another realm, failing instanceof. */
 function isMissingModule(error: unknown, name: string): boolean {
-  return error instanceof Error && (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND'
-    && error.message.includes(`'${name}'`);
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === 'MODULE_NOT_FOUND' && typeof message === 'string' && message.includes(`'${name}'`);
+}
+
+function requireFixedModule(): unknown {
+  const modulePath = './fixed';
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(modulePath);
 }
 
 /**
  * fixed mode: `fixedHooks(context)` exported by ./fixed (src/shop/fixed.ts, written by the middleware helper).
- * Loaded at run time so the shop builds and runs stock/naive before that file exists.
+ * Loaded at run time so the shop builds and runs stock/naive before that file exists. `load` is for tests.
  */
-export async function loadFixedHooks(context: FixedModeContext): Promise<ShopHooks> {
-  const modulePath = './fixed';
+export async function loadFixedHooks(context: FixedModeContext, load: () => unknown = requireFixedModule): Promise<ShopHooks> {
   let loaded: unknown;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    loaded = require(modulePath);
+    loaded = load();
   } catch (error) {
-    if (isMissingModule(error, modulePath)) {
+    if (isMissingModule(error, './fixed')) {
       throw new Error("Shop mode 'fixed' is not available: src/shop/fixed.ts (fixedHooks, written by the middleware work) does not exist yet");
     }
     throw error;
   }
-  const factory = (loaded as { fixedHooks?: unknown }).fixedHooks;
+  const factory = (loaded as { fixedHooks?: unknown } | undefined)?.fixedHooks;
   if (typeof factory !== 'function') {
     throw new Error("Shop mode 'fixed': src/shop/fixed.ts must export fixedHooks(context: FixedModeContext): ShopHooks | Promise<ShopHooks>");
   }
