@@ -120,7 +120,7 @@ describe('verifyChain', () => {
   it('with a chain key, catches a full rewrite of the chain and head that plain SHA-256 cannot', () => {
     const rewrite = (db: Database.Database): void => {
       db.prepare("UPDATE events SET message = 'rewritten' WHERE id = 2").run();
-      let prev = GENESIS_HASH;
+      let prev: Buffer = GENESIS_HASH;
       for (const row of db.prepare('SELECT * FROM events ORDER BY id').all() as EventRow[]) {
         const hash = sha(prev, row);
         db.prepare('UPDATE events SET prev_hash = ?, hash = ? WHERE id = ?').run(prev, hash, row.id);
