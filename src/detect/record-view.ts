@@ -1,0 +1,145 @@
+import type { CollectedRecord } from '../collector/record';
+import type { AuditEvent } from '../events';
+import { capNeutralised, hasUnsafeChars, neutralise } from '../sanitize';
+import type { AlertKey } from './alert';
+import type { KeyKind } from './config-types';
+
+/** Length cap for any record text placed in an alert. */
+export const DETAIL_MAX = 200;
+
+/**
+ * Record text made safe for an alert. Our own events arrive neutralised already (escaping again would
+ * double every backslash), so only text that still holds unsafe characters is neutralised; all is capped.
+ */
+export function safeText(value: string, maxLength = DETAIL_MAX): string {
+  return hasUnsafeChars(value) ? neutralise(value, maxLength) : capNeutralised(value, maxLength);
+}
+
+/**
+ * One record as the rules see it. The detector reuses a single view (rules run synchronously), and the
+ * record's time is parsed only when a windowed rule asks for it.
+ */
+export class RecordView {
+  record!: CollectedRecord;
+  event: AuditEvent | undefined;
+  private time = Number.NaN;
+
+  constructor(
+    private readonly timeSource: 'event' | 'received',
+    private readonly clock: () => number,
+  ) {}
+
+  reset(record: CollectedRecord): this {
+    this.record = record;
+    this.event = record.event;
+    this.time = Number.NaN;
+    return this;
+  }
+
+  /** When it happened (ms): the event's time, else when the collector received it, else now. */
+  get timeMs(): number {
+    if (Number.isNaN(this.time)) {
+      let time = this.timeSource === 'event' && this.event !== undefined ? Date.parse(this.event.time) : Number.NaN;
+      if (Number.isNaN(time)) time = Date.parse(this.record.receivedAt);
+      if (Number.isNaN(time)) time = this.clock();
+      this.time = time;
+    }
+    return this.time;
+  }
+}
+
+/** The canonical key value of an event for one key kind, or undefined when the event lacks it. */
+export function eventKeyValue(kind: KeyKind, event: AuditEvent): string | undefined {
+  switch (kind) {
+    case 'ip':
+      return event.who.ip ? `ip:${event.who.ip}` : undefined;
+    case 'account':
+      if (event.who.emailId) return `email:${event.who.emailId}`;
+      return event.who.userId ? `user:${event.who.userId}` : undefined;
+    case 'source':
+      return `source:${event.host}/${event.instance}`;
+  }
+}
+
+/** The first key kind the event has, with its value. */
+export function pickEventKey(kinds: readonly KeyKind[], event: AuditEvent): { kind: KeyKind; value: string } | undefined {
+  for (const kind of kinds) {
+    const value = eventKeyValue(kind, event);
+    if (value !== undefined) return { kind, value };
+  }
+  return undefined;
+}
+
+/** The full key of an alert about an event (built only when an alert opens or folds). */
+export function eventAlertKey(kind: KeyKind, value: string, event: AuditEvent): AlertKey {
+  const key: AlertKey = { kind, value: safeText(value, 300) };
+  if (kind === 'ip' && event.who.ip) key.ip = safeText(event.who.ip, 64);
+  if (kind === 'account') {
+    if (event.who.emailId) key.emailId = safeText(event.who.emailId, 64);
+    if (event.who.emailMasked) key.emailMasked = safeText(event.who.emailMasked, 128);
+    if (event.who.userId) key.userId = safeText(event.who.userId, 64);
+  }
+  if (kind === 'source') {
+    key.host = safeText(event.host, 255);
+    key.instance = safeText(event.instance, 128);
+    key.app = safeText(event.app, 48);
+  }
+  return key;
+}
+
+export function sourceAlertKey(host: string, instance: string, app: string): AlertKey {
+  return {
+    kind: 'source',
+    value: safeText(`source:${host}/${instance}`, 300),
+    host: safeText(host, 255),
+    instance: safeText(instance, 128),
+    app: safeText(app, 48),
+  };
+}
+
+const IPV4 = /\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b/;
+
+/**
+ * The key of a record that is not ours (RFC 3164 or raw): an IPv4 address in its text when there is one
+ * and an `ip` key is wanted (a web log line names the client first), else the sending host.
+ */
+export function rawAlertKey(kinds: readonly KeyKind[], record: CollectedRecord): AlertKey {
+  if (kinds.includes('ip')) {
+    const found = IPV4.exec(record.message);
+    if (found !== null) return { kind: 'ip', value: `ip:${found[0]}`, ip: found[0] };
+  }
+  const host = record.host ?? record.peer.replace(/:\d+$/, '');
+  const safeHost = safeText(host, 255);
+  return { kind: 'source', value: `source:${safeHost}/-`, host: safeHost, app: safeText(record.app ?? '-', 48) };
+}
+
+/** A short line about an event for an alert: who, what, where. */
+export function describeEvent(event: AuditEvent): string {
+  const parts: string[] = [event.type];
+  if (event.outcome !== 'info') parts.push(event.outcome);
+  const where = event.where;
+  if (where.method || where.url || where.route) parts.push(`${where.method ?? ''} ${where.url ?? where.route ?? ''}`.trim());
+  if (where.status !== undefined) parts.push(`-> ${where.status}`);
+  const who = event.who;
+  if (who.ip) parts.push(`from ${who.ip}`);
+  if (who.emailMasked || who.userId) parts.push(`account ${who.emailMasked ?? `user ${who.userId}`}`);
+  return safeText(parts.join(' '));
+}
+
+export function describeRaw(record: CollectedRecord): string {
+  return safeText(`${record.format} record from ${record.host ?? record.peer}: ${record.message}`);
+}
+
+/** A readable label for a key, for summaries. */
+export function keyLabel(key: AlertKey): string {
+  switch (key.kind) {
+    case 'ip':
+      return `address ${key.ip ?? key.value}`;
+    case 'account':
+      return key.emailMasked ? `account ${key.emailMasked}` : key.userId ? `user ${key.userId}` : key.value;
+    case 'source':
+      return `source ${key.host ?? '?'}${key.instance ? ` (instance ${key.instance})` : ''}`;
+    default:
+      return key.value;
+  }
+}
