@@ -1,0 +1,15 @@
+export * from './record';
+export { Collector, startCollector } from './collector';
+export type { BoundAddress, CollectorAddresses, CollectorHealth, CollectorListener } from './collector';
+export * from './options';
+export { CollectorStore } from './store';
+export type { AddOutcome, CommitSummary, StoreHealth, StoreListener, StoreOptions } from './store';
+export type { EventQuery, GapQuery, SourceInfo, StoredGap } from './queries';
+export { verifyChain } from './verify';
+export type { ChainProblem, ChainProblemKind, ChainReport, VerifyOptions } from './verify';
+export { REJECT_REASONS } from './stats';
+export type { CollectorStats, PeerStats, ReasonCounts, RejectReason } from './stats';
+export { StreamFramer } from './framing';
+export type { Frame, Framing, FramerOptions, FramerProblem } from './framing';
+export { A09_SD_ID, recordFromFrame } from './parse';
+export type { FrameOrigin, ParseNotes } from './parse';
