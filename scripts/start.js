@@ -11,8 +11,8 @@ if (!existsSync(cli)) {
   const build = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
-if (!existsSync(cli)) {
-  console.log('a09-lab: lab not built yet (the CLI lands with the lab issue).');
+if (!existsSync(cli) || !require(cli).commandNames().includes('demo')) {
+  console.log('a09-lab: lab not built yet (`a09-lab demo` lands with the lab issue).');
   process.exit(0);
 }
 const run = spawnSync(process.execPath, [cli, 'demo', ...process.argv.slice(2)], { stdio: 'inherit' });
