@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { EVENT_TYPES, OUTCOMES, type OwaspLevel, type Severity } from '../events';
 import type { DetectionConfig, DetectionSettings, KeyKind, MatchConfig, RuleConfig, RuleKind } from './config-types';
 import defaultRulesJson from './default-rules.json';
@@ -312,26 +312,35 @@ export function validateDetectionConfig(value: unknown, source = 'configuration'
     if (value.extends !== 'default') problems.add('top level', `extends must be "default" (got ${show(value.extends)})`);
     else base = defaultDetectionConfig();
   }
-  const settings = checkSettings(problems, value.settings, base?.settings);
+  // Settings are tuning knobs: whatever a file leaves out keeps the shipped value, with or without extends.
+  const settings = checkSettings(problems, value.settings, (base?.settings ?? defaultRulesJson.settings) as DetectionSettings);
   const rawRules = value.rules ?? (base !== undefined ? [] : undefined);
   if (!Array.isArray(rawRules)) {
     problems.add('top level', `rules must be a list (got ${show(rawRules)})`);
     throw new DetectionConfigError(problems.list, source);
   }
   const layered: unknown[] = base !== undefined ? base.rules.map((rule) => ({ ...rule })) : [];
+  const baseIds = base !== undefined ? base.rules.map((rule) => rule.id) : [];
+  const overridden = new Set<number>();
   for (const rule of rawRules) {
-    const over = isObject(rule) && typeof rule.id === 'string' ? layered.findIndex((r) => isObject(r) && r.id === rule.id) : -1;
-    if (over >= 0 && isObject(rule)) layered[over] = { ...(layered[over] as Json), ...rule };
-    else layered.push(rule);
+    // A user rule with a default rule's id changes that rule (once); anything else is a rule of its own.
+    const over = isObject(rule) && typeof rule.id === 'string' ? baseIds.indexOf(rule.id) : -1;
+    if (over >= 0 && !overridden.has(over) && isObject(rule)) {
+      layered[over] = { ...(layered[over] as Json), ...rule };
+      overridden.add(over);
+    } else {
+      layered.push(rule);
+    }
   }
   const rules: RuleConfig[] = [];
   const seen = new Set<string>();
   layered.forEach((raw, index) => {
+    if (isObject(raw) && typeof raw.id === 'string') {
+      if (seen.has(raw.id)) problems.add(`rule "${raw.id}" (rules[${index}])`, 'id is used by an earlier rule');
+      seen.add(raw.id);
+    }
     const rule = checkRule(problems, index, raw);
-    if (rule === undefined) return;
-    if (seen.has(rule.id)) problems.add(`rule "${rule.id}" (rules[${index}])`, 'id is used by an earlier rule');
-    seen.add(rule.id);
-    rules.push(rule);
+    if (rule !== undefined) rules.push(rule);
   });
   if (problems.list.length > 0 || settings === undefined) throw new DetectionConfigError(problems.list, source);
   return { version: 1, settings, rules };
@@ -339,11 +348,12 @@ export function validateDetectionConfig(value: unknown, source = 'configuration'
 
 /** Parse YAML or JSON text (JSON is YAML) and validate it. */
 export function parseDetectionConfig(text: string, source = 'configuration'): DetectionConfig {
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lines = new LineCounter();
+  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   if (document.errors.length > 0) {
     const problems = document.errors.map((error) => {
-      const position = error.linePos?.[0];
-      const at = position !== undefined ? `line ${position.line}, column ${position.col}` : 'somewhere';
+      const position = lines.linePos(error.pos[0]);
+      const at = `line ${position.line}, column ${position.col}`;
       return `${at}: ${error.message.split('\n')[0]}`;
     });
     throw new DetectionConfigError(problems, source);
