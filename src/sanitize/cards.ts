@@ -96,7 +96,8 @@ export function redactCards(value: string, requireIssuerPrefix: boolean): string
 /**
  * How cards are written: whole (13-19 digits), in fours with a shorter last group (`4111 1111 1111 1111`,
  * `4111 1111 1111 1111 111`), or Amex/Diners style 4-6-5 / 4-6-4. Other groupings (a UUID's 4-12, a
- * list of numbers) are not read as one card.
+ * list of numbers) are not read as one card. `lengths` are the group lengths of a window so far; the
+ * answer for a window is `cardGrouping`, and `canGrow` says whether a longer window could still qualify.
  */
 function cardGrouping(lengths: readonly number[]): boolean {
   const count = lengths.length;
@@ -104,6 +105,14 @@ function cardGrouping(lengths: readonly number[]): boolean {
   if (count === 3 && lengths[0] === 4 && lengths[1] === 6 && (lengths[2] === 4 || lengths[2] === 5)) return true;
   for (let index = 0; index < count - 1; index += 1) if (lengths[index] !== 4) return false;
   return lengths[count - 1] <= 4;
+}
+
+function canGrow(lengths: readonly number[]): boolean {
+  const count = lengths.length;
+  const last = lengths[count - 1];
+  if (count === 1) return last === 4;
+  if (count === 2 && lengths[0] === 4 && last === 6) return true;
+  return last === 4 && lengths.every((length) => length === 4);
 }
 
 /** The index of the last group of a card that starts at group `first`, or -1. */
@@ -116,11 +125,14 @@ function cardAt(value: string, groups: Group[], first: number, requireIssuerPref
     digits += value.slice(groups[last].start, groups[last].end);
     lengths.push(groups[last].end - groups[last].start);
     if (digits.length > 19) return -1;
-    if (digits.length < 13) continue;
+    if (digits.length < 13) {
+      if (!canGrow(lengths)) return -1;
+      continue;
+    }
     const end = groups[last].end;
     if (end < value.length && isWordChar(value.charCodeAt(end))) continue;
-    if (!cardGrouping(lengths)) continue;
-    if (luhnValid(digits) && (!requireIssuerPrefix || plausibleIssuer(digits))) return last;
+    if (cardGrouping(lengths) && luhnValid(digits) && (!requireIssuerPrefix || plausibleIssuer(digits))) return last;
+    if (!canGrow(lengths)) return -1;
   }
   return -1;
 }

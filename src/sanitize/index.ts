@@ -1,6 +1,7 @@
 export {
   DEFAULT_MAX_LENGTH,
   capNeutralised,
+  neutraliseCut,
   hasUnsafeChars,
   needsNeutralising,
   neutralise,
@@ -30,10 +31,12 @@ export {
   BEARER_LABEL,
   DIGEST_LABEL,
   JWT_LABEL,
+  PRIVATE_KEY_LABEL,
   redactAuthSchemes,
   redactDigests,
   redactJwts,
   redactKeyValues,
+  redactPrivateKeys,
   redactString,
   redactUrlPasswords,
 } from './redact-string';

@@ -55,36 +55,40 @@ function isInvisibleFormat(code: number): boolean {
   );
 }
 
-/**
- * The escape for the code unit at `index`, or undefined when it passes through as it is. A valid surrogate
- * pair passes through (the caller advances by two units); a lone surrogate is escaped.
- */
-function escapeAt(value: string, index: number, code: number): string | undefined {
-  if (code < 0x20) {
-    switch (code) {
-      case 0x0a:
-        return '\\n';
-      case 0x0d:
-        return '\\r';
-      case 0x09:
-        return '\\t';
-      case 0x00:
-        return '\\0';
-      default:
-        return '\\x' + hex2(code);
-    }
+/** The escape of one code unit that needs one (a lone surrogate included). */
+function escapeOf(code: number): string {
+  switch (code) {
+    case 0x0a:
+      return '\\n';
+    case 0x0d:
+      return '\\r';
+    case 0x09:
+      return '\\t';
+    case 0x00:
+      return '\\0';
+    case 0x5c:
+      return '\\\\';
+    default:
+      return code < 0x100 ? '\\x' + hex2(code) : '\\u' + hex4(code);
   }
-  if (code === 0x5c) return '\\\\';
-  if (code >= 0x7f && code <= 0x9f) return '\\x' + hex2(code);
-  if (code >= 0xd800 && code <= 0xdfff) {
-    if (code <= 0xdbff) {
-      const next = value.charCodeAt(index + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) return undefined;
-    }
-    return '\\u' + hex4(code);
+}
+
+const ESCAPE_ALL =
+  /[\u0000-\u001f\u007f-\u009f\\\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]/gu;
+const escapeCache = new Map<string, string>();
+
+function escapeMatch(char: string): string {
+  let escape = escapeCache.get(char);
+  if (escape === undefined) {
+    escape = escapeOf(char.charCodeAt(0));
+    escapeCache.set(char, escape);
   }
-  if (isInvisibleFormat(code)) return '\\u' + hex4(code);
-  return undefined;
+  return escape;
+}
+
+/** Escape everything in one native pass: linear, and faster than building the string by hand. */
+function escapeAll(value: string): string {
+  return value.replace(ESCAPE_ALL, escapeMatch);
 }
 
 function isHighSurrogatePair(value: string, index: number, code: number): boolean {
@@ -93,44 +97,41 @@ function isHighSurrogatePair(value: string, index: number, code: number): boolea
   return next >= 0xdc00 && next <= 0xdfff;
 }
 
-interface EscapedPrefix {
-  text: string;
-  /** Code units of the input represented in `text`. */
-  consumed: number;
+/** Output length of the escape for the unit at `index`; 0 when it passes through. */
+function escapeLength(value: string, index: number, code: number): number {
+  if (code < 0x20) return code === 0x0a || code === 0x0d || code === 0x09 || code === 0x00 ? 2 : 4;
+  if (code === 0x5c) return 2;
+  if (code >= 0x7f && code <= 0x9f) return 4;
+  if (code >= 0xd800 && code <= 0xdfff) return isHighSurrogatePair(value, index, code) ? 0 : 6;
+  return isInvisibleFormat(code) ? 6 : 0;
 }
 
 /**
- * Escape from the start of `value` until the output would exceed `budget` characters. Stops only between
- * whole escapes and never inside a surrogate pair. Work is bounded by the budget, not by the input size.
+ * How many code units from the start of `value` fit in `budget` output characters once escaped. Stops only
+ * between whole escapes and never inside a surrogate pair; work is bounded by the budget.
  */
-function escapePrefix(value: string, budget: number): EscapedPrefix {
-  let text = '';
+function unitsFitting(value: string, budget: number): number {
   let outLength = 0;
-  let flushedTo = 0;
   let index = 0;
   const length = value.length;
   while (index < length) {
     const code = value.charCodeAt(index);
-    const escape = escapeAt(value, index, code);
-    if (escape === undefined) {
-      const units = isHighSurrogatePair(value, index, code) ? 2 : 1;
-      if (outLength + units > budget) break;
-      outLength += units;
-      index += units;
-      continue;
-    }
-    if (outLength + escape.length > budget) break;
-    text += value.slice(flushedTo, index) + escape;
-    outLength += escape.length;
-    index += 1;
-    flushedTo = index;
+    const escaped = escapeLength(value, index, code);
+    const units = escaped === 0 && isHighSurrogatePair(value, index, code) ? 2 : 1;
+    const added = escaped === 0 ? units : escaped;
+    if (outLength + added > budget) break;
+    outLength += added;
+    index += units;
   }
-  if (flushedTo < index) text += value.slice(flushedTo, index);
-  return { text, consumed: index };
+  return index;
 }
 
 export function truncationMarker(droppedUnits: number): string {
   return `…[+${droppedUnits} chars]`;
+}
+
+function capOf(maxLength: number): number {
+  return Number.isNaN(maxLength) ? DEFAULT_MAX_LENGTH : Math.max(0, Math.floor(maxLength));
 }
 
 /**
@@ -140,24 +141,33 @@ export function truncationMarker(droppedUnits: number): string {
  * is shorter than the marker itself, when the result is the marker alone). `Infinity` disables the cap.
  */
 export function neutralise(value: string, maxLength: number = DEFAULT_MAX_LENGTH): string {
-  const cap = Number.isNaN(maxLength) ? DEFAULT_MAX_LENGTH : Math.max(0, Math.floor(maxLength));
-  if (!NEEDS_ESCAPE.test(value)) {
-    if (value.length <= cap) return value;
-    return cutPlain(value, cap);
+  return neutraliseCut(value, maxLength, 0);
+}
+
+/**
+ * `neutralise` of text that is itself the head of a longer one: `droppedBefore` units were already cut off
+ * its end, so the marker is always added and counts them too.
+ */
+export function neutraliseCut(value: string, maxLength: number, droppedBefore: number): string {
+  const cap = capOf(maxLength);
+  const needsEscape = NEEDS_ESCAPE.test(value);
+  if (droppedBefore <= 0) {
+    if (!needsEscape) return value.length <= cap ? value : cutPlain(value, cap, 0);
+    // Each unit becomes at most 6 characters: short text needs no measuring.
+    if (value.length * 6 <= cap || unitsFitting(value, cap) === value.length) return escapeAll(value);
   }
-  const whole = escapePrefix(value, cap);
-  if (whole.consumed === value.length) return whole.text;
-  const marker = truncationMarker(value.length);
-  const kept = escapePrefix(value, Math.max(0, cap - marker.length));
-  return kept.text + truncationMarker(value.length - kept.consumed);
+  const budget = Math.max(0, cap - truncationMarker(value.length + droppedBefore).length);
+  if (!needsEscape) return cutPlain(value, cap, droppedBefore);
+  const kept = unitsFitting(value, budget);
+  return escapeAll(value.slice(0, kept)) + truncationMarker(value.length - kept + droppedBefore);
 }
 
 /** Truncation of a string that needs no escaping: cut so that the text plus marker fits, not inside a pair. */
-function cutPlain(value: string, cap: number): string {
-  const reserve = truncationMarker(value.length).length;
-  let keep = Math.max(0, cap - reserve);
+function cutPlain(value: string, cap: number, droppedBefore: number): string {
+  const reserve = truncationMarker(value.length + droppedBefore).length;
+  let keep = Math.min(value.length, Math.max(0, cap - reserve));
   if (keep > 0 && isHighSurrogatePair(value, keep - 1, value.charCodeAt(keep - 1))) keep -= 1;
-  return value.slice(0, keep) + truncationMarker(value.length - keep);
+  return value.slice(0, keep) + truncationMarker(value.length - keep + droppedBefore);
 }
 
 /**
@@ -169,11 +179,9 @@ export function capNeutralised(value: string, maxLength: number): string {
   const reserve = truncationMarker(value.length).length;
   let keep = Math.max(0, maxLength - reserve);
   if (keep > 0 && isHighSurrogatePair(value, keep - 1, value.charCodeAt(keep - 1))) keep -= 1;
-  // Walk back over a run of backslashes and the escape they may start: an escape is at most 6 characters.
-  const windowStart = Math.max(0, keep - 6);
-  let index = windowStart;
-  // Find escape boundaries from a point known to be outside an escape: a backslash run must be parsed from its
-  // start, so step back to the first of the backslashes before the window.
+  // An escape is at most 6 characters, so only the last 6 before the cut matter. Parse them from a point
+  // that starts an escape or plain text: the first backslash of the run that reaches into that window.
+  let index = Math.max(0, keep - 6);
   while (index > 0 && value.charCodeAt(index - 1) === 0x5c) index -= 1;
   while (index < keep) {
     if (value.charCodeAt(index) !== 0x5c) {
@@ -181,12 +189,12 @@ export function capNeutralised(value: string, maxLength: number): string {
       continue;
     }
     const kind = value[index + 1];
-    const escapeLength = kind === 'x' ? 4 : kind === 'u' ? 6 : 2;
-    if (index + escapeLength > keep) {
+    const length = kind === 'x' ? 4 : kind === 'u' ? 6 : 2;
+    if (index + length > keep) {
       keep = index;
       break;
     }
-    index += escapeLength;
+    index += length;
   }
   return value.slice(0, keep) + truncationMarker(value.length - keep);
 }

@@ -26,6 +26,8 @@ export interface ValueRules {
   readonly card: boolean;
   /** Only numbers whose first digit and length fit a card network (see cards.ts): spares epoch milliseconds. */
   readonly cardIssuerPrefix: boolean;
+  /** PEM private key blocks -> `[REDACTED:private-key]`. */
+  readonly privateKey: boolean;
   /** `scheme://user:password@host` -> `scheme://user:[REDACTED]@host`. */
   readonly urlPassword: boolean;
   /** `password=x`, `"password":"x"`, `password = 'x'`, `Cookie: ...` inside free text (messages, stacks, SQL). */
@@ -81,6 +83,7 @@ export const DEFAULT_REDACTION: RedactionPolicy = Object.freeze({
     basic: true,
     card: true,
     cardIssuerPrefix: true,
+    privateKey: true,
     urlPassword: true,
     keyValueText: true,
     digestsInText: true,

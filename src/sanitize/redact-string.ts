@@ -11,6 +11,7 @@ export const JWT_LABEL = '[REDACTED:jwt]';
 export const BEARER_LABEL = '[REDACTED:bearer]';
 export const BASIC_LABEL = '[REDACTED:basic]';
 export const DIGEST_LABEL = '[REDACTED:digest]';
+export const PRIVATE_KEY_LABEL = '[REDACTED:private-key]';
 
 const REDACTED_PREFIX = '[REDACTED';
 
@@ -117,19 +118,29 @@ export function redactUrlPasswords(value: string, replacement: string = DEFAULT_
   return flushedTo === 0 ? value : out + value.slice(flushedTo);
 }
 
-/** Characters of a key in `key=value` text; brackets and dots let `user[password]` and `data.password` through. */
-function isKeyChar(code: number): boolean {
-  return (
-    (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) ||
-    code === 95 || code === 45 || code === 46 || code === 91 || code === 93
-  );
+/** Characters of a key name in `key=value` text: `x-api-key`, `api_key`, `password`. */
+function isNameChar(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 45;
 }
 
 const MAX_KEY_LENGTH = 64;
 const MAX_GAP = 8;
 
-/** The key standing before a `=` or `:` at `separator`: the last name of `a.b[c]`, quotes and spaces skipped. */
-function keyBefore(value: string, separator: number): string {
+interface KeyCandidate {
+  /** The last name before the separator: `password` of `user[password]`, `sid` of `connect.sid`. */
+  name: string;
+  /** The same with the word before it when a single space separates them: `card number`, `private key`. */
+  twoWords: string | undefined;
+}
+
+function nameEndingAt(value: string, end: number): number {
+  let start = end;
+  while (start > 0 && end - start < MAX_KEY_LENGTH && isNameChar(value.charCodeAt(start - 1))) start -= 1;
+  return start;
+}
+
+/** The key standing before a `=` or `:` at `separator`, spaces, one quote and closing brackets skipped. */
+function keyBefore(value: string, separator: number): KeyCandidate | undefined {
   let end = separator;
   let gap = 0;
   while (end > 0 && gap < MAX_GAP && (value.charCodeAt(end - 1) === 32 || value.charCodeAt(end - 1) === 9)) {
@@ -138,11 +149,14 @@ function keyBefore(value: string, separator: number): string {
   }
   const quote = value.charCodeAt(end - 1);
   if (quote === 34 || quote === 39) end -= 1;
-  let start = end;
-  while (start > 0 && end - start < MAX_KEY_LENGTH && isKeyChar(value.charCodeAt(start - 1))) start -= 1;
-  const names = value.slice(start, end).split(/[.[\]]/);
-  for (let index = names.length - 1; index >= 0; index -= 1) if (names[index].length > 0) return names[index];
-  return '';
+  if (value.charCodeAt(end - 1) === 93) end -= 1;
+  const start = nameEndingAt(value, end);
+  if (start === end) return undefined;
+  let twoWords: string | undefined;
+  if (start >= 2 && value.charCodeAt(start - 1) === 32 && isNameChar(value.charCodeAt(start - 2))) {
+    twoWords = value.slice(nameEndingAt(value, start - 1), end);
+  }
+  return { name: value.slice(start, end), twoWords };
 }
 
 function isUnquotedValueStop(code: number): boolean {
@@ -199,8 +213,13 @@ export function redactKeyValues(value: string, policy: RedactionPolicy): string 
     const separator = match.index;
     // `://` of a URL is not a key/value separator.
     if (value.charCodeAt(separator + 1) === 47 && value.charCodeAt(separator + 2) === 47) continue;
-    const key = keyBefore(value, separator);
-    if (key.length === 0 || !isSensitiveKey(key, policy)) continue;
+    const candidate = keyBefore(value, separator);
+    if (candidate === undefined) continue;
+    let key = candidate.name;
+    if (!isSensitiveKey(key, policy)) {
+      if (candidate.twoWords === undefined || !isSensitiveKey(candidate.twoWords, policy)) continue;
+      key = candidate.twoWords;
+    }
     const normalised = key.toLowerCase();
     const toLineEnd = normalised.includes('cookie') || normalised.includes('authorization');
     const span = valueAfter(value, separator, toLineEnd);
@@ -245,20 +264,52 @@ export function redactDigests(value: string): string {
   return flushedTo === 0 ? value : out + value.slice(flushedTo);
 }
 
+const PEM_BEGIN = '-----BEGIN ';
+const PEM_END = '-----END ';
+const PEM_DASHES = '-----';
+
+/**
+ * PEM private keys (`-----BEGIN RSA PRIVATE KEY-----` ... `-----END RSA PRIVATE KEY-----`, also EC,
+ * OPENSSH, ENCRYPTED, PKCS#8): the whole block goes, or everything after BEGIN when the END is missing.
+ */
+export function redactPrivateKeys(value: string): string {
+  let begin = value.indexOf(PEM_BEGIN);
+  if (begin < 0) return value;
+  let out = '';
+  let flushedTo = 0;
+  while (begin >= 0) {
+    const labelEnd = value.indexOf(PEM_DASHES, begin + PEM_BEGIN.length);
+    if (labelEnd < 0) break;
+    const label = value.slice(begin + PEM_BEGIN.length, labelEnd);
+    if (label.length > 40 || !label.endsWith('PRIVATE KEY')) {
+      begin = value.indexOf(PEM_BEGIN, labelEnd);
+      continue;
+    }
+    const endMarker = value.indexOf(PEM_END, labelEnd);
+    const endDashes = endMarker < 0 ? -1 : value.indexOf(PEM_DASHES, endMarker + PEM_END.length);
+    const blockEnd = endDashes < 0 ? value.length : endDashes + PEM_DASHES.length;
+    out += value.slice(flushedTo, begin) + PRIVATE_KEY_LABEL;
+    flushedTo = blockEnd;
+    begin = value.indexOf(PEM_BEGIN, blockEnd);
+  }
+  return flushedTo === 0 ? value : out + value.slice(flushedTo);
+}
+
 export interface RedactStringOptions {
   /** Also redact 32/40/64-hex digests (token payloads). */
   digests?: boolean;
 }
 
 /**
- * Redact secrets by value in any text: URL passwords, `Bearer`/`Basic` credentials, JWTs, sensitive
- * `key=value` pairs, card numbers (and digests when asked or when the policy says everywhere).
+ * Redact secrets by value in any text: PEM private keys, URL passwords, `Bearer`/`Basic` credentials, JWTs,
+ * sensitive `key=value` pairs, card numbers (and digests when asked or when the policy says everywhere).
  * Returns the same string when nothing was found.
  */
 export function redactString(value: string, policy: RedactionPolicy = DEFAULT_REDACTION, options: RedactStringOptions = {}): string {
   if (value.length < 4) return value;
   const rules = policy.values;
   let out = value;
+  if (rules.privateKey) out = redactPrivateKeys(out);
   if (rules.urlPassword) out = redactUrlPasswords(out, policy.replacement);
   if (rules.bearer || rules.basic) out = redactAuthSchemes(out, policy);
   if (rules.jwt) out = redactJwts(out);

@@ -4,7 +4,7 @@
  * (each redactor and `neutralise` have a one-test fast path) and only the event's own objects are copied.
  */
 import type { AuditEvent, DetailValue, Who, Where } from '../events';
-import { neutralise } from './neutralise';
+import { neutralise, neutraliseCut } from './neutralise';
 import { DEFAULT_REDACTION, RedactionPolicy, isSensitiveKey } from './policy';
 import { redactString } from './redact-string';
 import { redactUrl } from './redact-url';
@@ -44,6 +44,49 @@ function asText(value: unknown): string | undefined {
   return typeof value === 'string' ? value : String(value);
 }
 
+/**
+ * Raw text past this length is dropped before redaction, so the work per field is bounded whatever a client
+ * sends (the cap keeps less than this anyway: redaction shortens text by little, escaping only lengthens it).
+ */
+function rawLimit(cap: number): number {
+  return cap * 2 + 8192;
+}
+
+function isDelimiter(code: number): boolean {
+  // whitespace , ; & " ' ( ) < > [ ] { } |: no JWT, bearer token, digest or base64 holds one.
+  return (
+    code <= 32 || code === 44 || code === 59 || code === 38 || code === 34 || code === 39 || code === 40 ||
+    code === 41 || code === 60 || code === 62 || code === 91 || code === 93 || code === 123 || code === 125 || code === 124
+  );
+}
+
+function isCardChar(code: number): boolean {
+  return (code >= 48 && code <= 57) || code === 32 || code === 45;
+}
+
+/**
+ * Where to cut over-long raw text so that no secret is cut in half (a half JWT is no longer recognised, yet
+ * its payload still leaks): back to the last delimiter before the limit, then back over a run of digit
+ * groups (a half card number).
+ */
+export function safeCutPoint(text: string, limit: number): number {
+  let cut = Math.min(limit, text.length);
+  if (cut === text.length) return cut;
+  while (cut > 0 && !isDelimiter(text.charCodeAt(cut - 1))) cut -= 1;
+  let digits = cut;
+  while (digits > 0 && isCardChar(text.charCodeAt(digits - 1))) digits -= 1;
+  if (/\d/.test(text.slice(digits, cut))) cut = digits;
+  return cut;
+}
+
+/** Redact then neutralise, with the raw input bounded first (see rawLimit). */
+function redactBounded(text: string, cap: number, redact: (text: string) => string): string {
+  const limit = rawLimit(cap);
+  if (text.length <= limit) return neutralise(redact(text), cap);
+  const cut = safeCutPoint(text, limit);
+  return neutraliseCut(redact(text.slice(0, cut)), cap, text.length - cut);
+}
+
 interface Context {
   readonly policy: RedactionPolicy;
   readonly limits: EventFieldLimits;
@@ -53,12 +96,12 @@ interface Context {
 /** An identifier-like field: redacted by value (no digests: ids may be hex), neutralised, capped. */
 function idField(value: unknown, cap: number, context: Context): string | undefined {
   const text = asText(value);
-  return text === undefined ? undefined : neutralise(redactString(text, context.policy), cap);
+  return text === undefined ? undefined : redactBounded(text, cap, (raw) => redactString(raw, context.policy));
 }
 
 /** Free text (description, reason, detail): digests go too, since SQL errors quote password hashes. */
 function textField(value: string, cap: number, context: Context): string {
-  return neutralise(redactString(value, context.policy, { digests: context.digestsInText }), cap);
+  return redactBounded(value, cap, (raw) => redactString(raw, context.policy, { digests: context.digestsInText }));
 }
 
 function sanitizeWho(who: Who | undefined, context: Context): Who {
@@ -88,7 +131,7 @@ function sanitizeWhere(where: Where | undefined, context: Context): Where {
   const routeText = idField(where.route, route, context);
   if (routeText !== undefined) out.route = routeText;
   const urlText = asText(where.url);
-  if (urlText !== undefined) out.url = neutralise(redactUrl(urlText, context.policy), url);
+  if (urlText !== undefined) out.url = redactBounded(urlText, url, (raw) => redactUrl(raw, context.policy));
   const requestId = idField(where.requestId, short, context);
   if (requestId !== undefined) out.requestId = requestId;
   if (typeof where.status === 'number') out.status = where.status;
@@ -110,7 +153,7 @@ function sanitizeDetail(detail: Record<string, DetailValue> | undefined, context
   for (let index = 0; index < kept; index += 1) {
     const key = keys[index];
     const value = detail[key] as unknown;
-    const safeKey = neutralise(redactString(key, context.policy), detailKey);
+    const safeKey = redactBounded(key, detailKey, (raw) => redactString(raw, context.policy));
     let safeValue: DetailValue;
     if (value === null || value === undefined || typeof value === 'boolean') {
       safeValue = value === undefined ? null : value;

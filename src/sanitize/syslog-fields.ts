@@ -89,6 +89,10 @@ export function encodeSdName(name: string): string {
 const SD_SPECIAL = /["\\\]]/;
 const SD_SPECIAL_ALL = /["\\\]]/g;
 
+function escapeSdChar(char: string): string {
+  return char === '"' ? '\\"' : char === ']' ? '\\]' : '\\\\';
+}
+
 /**
  * An RFC 5424 PARAM-VALUE: first neutralised (CWE-117, capped at `maxLength` with the visible marker), then
  * `"`, `\` and `]` escaped with a backslash as section 6.3.3 requires. A receiver that undoes the RFC
@@ -96,5 +100,5 @@ const SD_SPECIAL_ALL = /["\\\]]/g;
  */
 export function encodeSdValue(value: string, maxLength: number = DEFAULT_MAX_LENGTH): string {
   const neutralised = neutralise(value, maxLength);
-  return SD_SPECIAL.test(neutralised) ? neutralised.replace(SD_SPECIAL_ALL, '\\$&') : neutralised;
+  return SD_SPECIAL.test(neutralised) ? neutralised.replace(SD_SPECIAL_ALL, escapeSdChar) : neutralised;
 }
