@@ -127,7 +127,8 @@ function build(options: A09Options): A09Stack {
     wrapErrorHandlerFactory: <F extends ErrorHandlerFactory>(factory: F): F =>
       errors !== undefined ? wrapErrorHandlerFactory(factory, errors) : factory,
     ...(helmetHandler !== undefined && { helmet: helmetHandler }),
-    middleware: () => chain([...first.slice(0, 1), ...(helmetHandler !== undefined ? [helmetHandler] : []), ...first.slice(1), ...afterJsonParser]),
+    // No body snapshot here: mounted before the app's parser, the audits read the body at 'finish'.
+    middleware: () => chain([...first.slice(0, 1), ...(helmetHandler !== undefined ? [helmetHandler] : []), ...first.slice(1)]),
     sessions,
     ...(verifier !== undefined && { verifier }),
   };

@@ -31,7 +31,9 @@ export function bodySnapshot(): RequestHandler {
     const context = getContext(req);
     if (context !== undefined && context.wantsBody && context.body === undefined) {
       try {
-        context.body = readBody(req);
+        const snapshot = readBody(req);
+        // Mounted before any parser there is nothing yet: leave it to the finish hook.
+        if (snapshot.raw !== undefined || snapshot.parsed !== undefined) context.body = snapshot;
       } catch {
         // a getter on req.body throwing is the app's affair; the finish hook reads it again
       }
