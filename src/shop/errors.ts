@@ -77,7 +77,18 @@ interface SqliteErrorLike {
   code: string;
 }
 
+/**
+ * Duck-typed on purpose: better-sqlite3's native addon keeps the SqliteError class of the first context that
+ * loaded it, so under jest (one context per test file) `instanceof Error` can fail for a genuine SQLite error.
+ */
 export function isSqliteError(value: unknown): value is SqliteErrorLike {
-  return value instanceof Error && typeof (value as Partial<SqliteErrorLike>).code === 'string'
-    && (value as unknown as SqliteErrorLike).code.startsWith('SQLITE_');
+  if (typeof value !== 'object' || value === null) return false;
+  const { code, message } = value as Partial<Record<'code' | 'message', unknown>>;
+  return typeof code === 'string' && code.startsWith('SQLITE_') && typeof message === 'string';
+}
+
+/** An error's message whatever realm created it. */
+export function messageOf(error: unknown): string {
+  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : String(error);
 }

@@ -65,6 +65,11 @@ export function legacySignatureValid(token: unknown, publicKeyPem: string): bool
   }
 }
 
+/** Errors thrown by Node's crypto may come from another realm than this module's Error. */
+function isErrorLike(value: unknown): value is Error {
+  return typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string';
+}
+
 export type LegacyVerifyResult = { ok: true; payload: Record<string, unknown> } | { ok: false; error: Error };
 
 /** jsonwebtoken 0.1.0 verify: signature, then `exp` if present; no audience/issuer configured in Juice Shop. */
@@ -73,7 +78,7 @@ export function legacyVerify(token: unknown, publicKeyPem: string, nowSeconds = 
   try {
     valid = legacySignatureValid(token, publicKeyPem);
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+    return { ok: false, error: isErrorLike(error) ? error : new Error(String(error)) };
   }
   if (!valid) return { ok: false, error: new Error('invalid signature') };
   const decoded = legacyDecode(token);

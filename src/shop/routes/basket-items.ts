@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { isoFromSequelize } from '../db';
 import { parseJsonPairs } from '../json-pairs';
 import { bodyOf, type RouteContext } from './context';
 
@@ -99,7 +100,7 @@ export function updateBasketItem(ctx: RouteContext): RequestHandler {
     }
     try {
       const updated = ctx.db.updateBasketItem(item.id, { ProductId: body.ProductId, BasketId: body.BasketId, quantity: body.quantity });
-      res.json({ status: 'success', data: updated });
+      res.json({ status: 'success', data: updated === undefined ? {} : { ...updated, createdAt: isoFromSequelize(updated.createdAt), updatedAt: isoFromSequelize(updated.updatedAt) } });
     } catch (error) {
       next(error);
     }

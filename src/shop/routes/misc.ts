@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { messageOf } from '../errors';
 import { bodyOf, type RouteContext } from './context';
 
 /**
@@ -19,7 +20,7 @@ export function createProductReviews(ctx: RouteContext): RequestHandler {
       ctx.db.insertReview(req.params.id, body.message, body.author);
       res.status(201).json({ status: 'success' });
     } catch (error) {
-      res.status(500).json(error instanceof Error ? error.message : String(error));
+      res.status(500).json(messageOf(error));
     }
   };
 }
