@@ -162,8 +162,24 @@ describe('fixed mode wiring', () => {
   });
 
   const fixedExists = ['fixed.ts', 'fixed.js'].some((name) => fs.existsSync(path.join(__dirname, '../../src/shop', name)));
-  (fixedExists ? test.skip : test)('createShop({ mode: "fixed" }) refuses clearly while src/shop/fixed.ts does not exist', async () => {
-    await expect(createShop({ mode: 'fixed', logDir: fs.mkdtempSync('/tmp/a09-fixed-'), keys: testKeys() }))
-      .rejects.toThrow(/src\/shop\/fixed\.ts/);
-  });
+  if (fixedExists) {
+    test('createShop({ mode: "fixed" }) mounts fixedHooks: options.fixed reaches it, the shop still answers as Juice Shop', async () => {
+      const events: unknown[] = [];
+      const running = await startShop({ mode: 'fixed', fixed: { emitter: { emit: (event: unknown) => { events.push(event); return undefined; } } } });
+      try {
+        const response = await running.http.post('/rest/user/login').send({ email: 'admin@juice-sh.op', password: 'x' });
+        expect(response.status).toBe(401);
+        expect(response.text).toBe('Invalid email or password.');
+        await loginAs(running, 'admin@juice-sh.op', 'admin123');
+        expect(events.length).toBeGreaterThan(0);
+      } finally {
+        await running.stop();
+      }
+    });
+  } else {
+    test('createShop({ mode: "fixed" }) refuses clearly while src/shop/fixed.ts does not exist', async () => {
+      await expect(createShop({ mode: 'fixed', logDir: fs.mkdtempSync('/tmp/a09-fixed-'), keys: testKeys() }))
+        .rejects.toThrow(/src\/shop\/fixed\.ts/);
+    });
+  }
 });
