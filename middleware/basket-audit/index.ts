@@ -26,9 +26,15 @@ export interface BasketAuditOptions extends ContextSettingsOptions {
 
 interface Owner {
   actor: Actor;
-  basketId: string;
+  /** The actor's basket: from the token's `bid` or learned from a login response; unknown after a restart. */
+  basketId?: string;
   verified: boolean;
 }
+
+/** An owner whose basket is known: what the id comparisons need. */
+type KnownOwner = Owner & { basketId: string };
+
+const knows = (owner: Owner | undefined): owner is KnownOwner => owner?.basketId !== undefined;
 
 function record(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
@@ -59,7 +65,7 @@ function ownerOf(context: RequestContext, sessions: SessionDirectory): Owner | u
   const actor = verified ?? claimed;
   if (actor === undefined) return undefined;
   const basketId = actor.basketId ?? (actor.userId !== undefined ? sessions.basketOf(actor.userId) : undefined);
-  return basketId === undefined ? undefined : { actor, basketId, verified: verified !== undefined };
+  return { actor, verified: verified !== undefined, ...(basketId !== undefined && { basketId }) };
 }
 
 const allowed = (completion: Completion): boolean => completion.status !== undefined && completion.status < 300;
@@ -71,18 +77,29 @@ function emitForeign(context: RequestContext, owner: Owner, completion: Completi
     outcome: appAllowed ? 'allowed' : 'blocked',
     reason,
     actor: owner.actor,
-    detail: { ...detail, ownBasketId: owner.basketId, appAllowed, actorVerified: owner.verified },
+    detail: { ...detail, ownBasketId: owner.basketId ?? null, appAllowed, actorVerified: owner.verified },
   });
 }
 
-function auditBasketRead(context: RequestContext, owner: Owner | undefined, captured: CapturedBody, completion: Completion): void {
+function auditBasketRead(
+  context: RequestContext,
+  owner: Owner | undefined,
+  sessions: SessionDirectory,
+  captured: CapturedBody,
+  completion: Completion,
+): void {
   const id = context.param('id');
-  if (owner === undefined || id === undefined || sameBasket(id, owner.basketId)) return;
-  const data = record(record(captured.value())?.data);
-  emitForeign(context, owner, completion, 'foreign_basket_read', {
-    basketId: id.slice(0, 64),
-    basketOwnerUserId: scalarText(data?.UserId) ?? null,
-  });
+  if (owner === undefined || id === undefined) return;
+  const ownerUserId = scalarText(record(record(captured.value())?.data)?.UserId);
+  let foreign: boolean;
+  if (owner.basketId !== undefined) foreign = !sameBasket(id, owner.basketId);
+  else if (ownerUserId !== undefined && owner.actor.userId !== undefined) {
+    // Basket unknown (a token without bid, no login seen since start): the answer names the basket's owner.
+    foreign = ownerUserId !== owner.actor.userId;
+    if (!foreign && owner.verified) sessions.learnBasket(owner.actor.userId, id);
+  } else return;
+  if (!foreign) return;
+  emitForeign(context, owner, completion, 'foreign_basket_read', { basketId: id.slice(0, 64), basketOwnerUserId: ownerUserId ?? null });
 }
 
 function numeric(value: unknown): number | undefined {
@@ -137,7 +154,7 @@ function auditBasketItem(
       },
     });
   }
-  if (owner !== undefined) {
+  if (knows(owner)) {
     const foreign = basketIds.filter((id) => !isUnset(id) && !sameBasket(id, owner.basketId));
     if (foreign.length > 0) {
       emitForeign(context, owner, completion, context.route?.name === 'basket-item' ? 'foreign_basket_item_update' : 'foreign_basket_item_add', {
@@ -161,7 +178,7 @@ function auditBasketItem(
 
 function auditCheckout(context: RequestContext, owner: Owner | undefined, captured: CapturedBody, completion: Completion): void {
   const id = context.param('id') ?? '';
-  const foreign = owner !== undefined && !sameBasket(id, owner.basketId);
+  const foreign = knows(owner) && !sameBasket(id, owner.basketId);
   if (foreign) emitForeign(context, owner, completion, 'foreign_basket_checkout', { basketId: id.slice(0, 64) });
   if (!allowed(completion)) return;
   const response = record(captured.value());
@@ -181,7 +198,7 @@ function auditCheckout(context: RequestContext, owner: Owner | undefined, captur
 
 function auditCoupon(context: RequestContext, owner: Owner | undefined, captured: CapturedBody, completion: Completion, maxDiscount: number): void {
   const id = context.param('id') ?? '';
-  if (owner !== undefined && !sameBasket(id, owner.basketId)) {
+  if (knows(owner) && !sameBasket(id, owner.basketId)) {
     emitForeign(context, owner, completion, 'foreign_basket_coupon', { basketId: id.slice(0, 64) });
   }
   if (completion.status === 404) {
@@ -231,7 +248,7 @@ export function basketAudit(options: BasketAuditOptions, settings: ContextSettin
           const captured = captureBody(res);
           context.onDone((completion) => {
             const owner = ownerOf(context, sessions);
-            if (route === 'basket') auditBasketRead(context, owner, captured, completion);
+            if (route === 'basket') auditBasketRead(context, owner, sessions, captured, completion);
             else if (route === 'checkout') auditCheckout(context, owner, captured, completion);
             else auditCoupon(context, owner, captured, completion, maxDiscount);
           });

@@ -53,6 +53,19 @@ describe('basket read', () => {
     expect(emitter.only('authz_fail')).toMatchObject({ who: { userId: '2' }, detail: { basketId: '1', ownBasketId: '2' } });
   });
 
+  it('without a bid in the token and no login seen (a restart), judges a read by the owner the answer names', async () => {
+    const { emitter, app } = setup();
+    const noBid = signRs256(payloadFor(userByEmail('jim@juice-sh.op'), false), keys);
+    await request(app).get('/rest/basket/1').set('Authorization', `Bearer ${noBid}`).expect(200);
+    await request(app).get('/rest/basket/2').set('Authorization', `Bearer ${noBid}`).expect(200);
+    // The own read taught the basket: item requests can be judged now.
+    await request(app).post('/api/BasketItems').set('Authorization', `Bearer ${noBid}`).set('Content-Type', 'application/json').send(json({ ProductId: 1, BasketId: '3', quantity: 1 }));
+    await emitter.requests(3);
+    const [read, add] = emitter.ofType('authz_fail');
+    expect(read).toMatchObject({ reason: 'foreign_basket_read', who: { userId: '2' }, detail: { basketId: '1', ownBasketId: null, basketOwnerUserId: '1' } });
+    expect(add).toMatchObject({ reason: 'foreign_basket_item_add', detail: { basketId: '3', ownBasketId: '2' } });
+  });
+
   it('takes the id Express resolved (app.param), with case and slash games normalised like the router', async () => {
     const { emitter, app } = setup();
     await request(app).get('//REST//Basket/3/').set('Authorization', `Bearer ${adminToken()}`).expect(200);

@@ -1,0 +1,94 @@
+import fc from 'fast-check';
+import { LruMap } from '../../middleware/lib/lru';
+import { redactSecrets, redactUrl, sensitiveKeySet } from '../../middleware/lib/redact';
+import { matchAuditedRoute, resolvedPath, routingPath } from '../../middleware/lib/routes';
+import { md5 } from './helpers';
+
+describe('redactUrl', () => {
+  const keys = sensitiveKeySet(['pin']);
+
+  it('redacts change-password values and keeps the rest as sent', () => {
+    expect(redactUrl('/rest/user/change-password?current=admin123&new=x%20y&repeat=x+y&lang=en', keys)).toBe(
+      '/rest/user/change-password?current=[REDACTED]&new=[REDACTED]&repeat=[REDACTED]&lang=en',
+    );
+    expect(redactUrl('/x?Token=abc&PIN=1234&q=juice', keys)).toBe('/x?Token=[REDACTED]&PIN=[REDACTED]&q=juice');
+    expect(redactUrl('/x?%6Eew=secret', keys)).toBe('/x?%6Eew=[REDACTED]');
+  });
+
+  it('redacts secrets by value in other parameters and in the path', () => {
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJkYXRhIjp7fX0.c2lnbmF0dXJl';
+    expect(redactUrl(`/rest/products/search?q=4111%201111%201111%201111`, keys)).toBe('/rest/products/search?q=[REDACTED]');
+    expect(redactUrl(`/rest/x?q=${md5('admin123')}`, keys)).toBe('/rest/x?q=[REDACTED]');
+    expect(redactUrl(`/files/${jwt}/x`, keys)).toBe('/files/[REDACTED:jwt]/x');
+    expect(redactUrl('/rest/products/search?q=apple', keys)).toBe('/rest/products/search?q=apple');
+    expect(redactUrl('/rest/basket/1', keys)).toBe('/rest/basket/1');
+  });
+
+  it('never lets a sensitive value through, whatever it is (property)', () => {
+    const value = fc.string({ minLength: 6, maxLength: 20 }).filter((v) => /^[A-Za-z0-9!$'()*,;:@~._-]+$/.test(v) && !/^(REDACTED|\[REDACTED\])$/.test(v));
+    fc.assert(
+      fc.property(fc.constantFrom('current', 'new', 'repeat', 'password', 'token', 'Authorization'), value, fc.string({ maxLength: 10 }), (key, secret, other) => {
+        const url = `/p?a=${encodeURIComponent(other)}&${key}=${encodeURIComponent(secret)}`;
+        expect(redactUrl(url, keys)).not.toContain(encodeURIComponent(secret));
+      }),
+    );
+  });
+});
+
+describe('redactSecrets', () => {
+  it('redacts hashes, cards (Luhn only), bearer tokens, emails on request', () => {
+    expect(redactSecrets(`password = '${md5('x')}'`)).toBe("password = '[REDACTED:digest]'");
+    expect(redactSecrets('card 4111-1111-1111-1111 and 4111-1111-1111-1112')).toBe('card [REDACTED:card] and 4111-1111-1111-1112');
+    expect(redactSecrets('Authorization: Bearer abc.def')).toBe('Authorization: [REDACTED:bearer]');
+    expect(redactSecrets("email = 'jim@juice-sh.op'", { emails: true })).toBe("email = '[REDACTED:email]'");
+  });
+});
+
+describe('route matching', () => {
+  it.each([
+    ['POST', '/rest/user/login', 'login'],
+    ['POST', '/REST/User/Login', 'login'],
+    ['GET', '/rest/user/login', undefined],
+    ['HEAD', '/rest/user/change-password', 'change-password'],
+    ['GET', '/rest/basket/5', 'basket'],
+    ['GET', '/rest/basket/', undefined],
+    ['POST', '/rest/basket/5/checkout', 'checkout'],
+    ['PUT', '/rest/basket/5/coupon/ABC%3D', 'coupon'],
+    ['POST', '/api/BasketItems', 'basket-items'],
+    ['POST', '/api/basketitems', 'basket-items'],
+    ['PUT', '/api/BasketItems/3', 'basket-item'],
+    ['GET', '/api/BasketItems/3', undefined],
+    ['GET', '/rest/products/search', 'search'],
+    ['GET', '/assets/main.js', undefined],
+  ])('%s %s -> %s', (method, url, name) => {
+    expect(matchAuditedRoute(method, routingPath(url))?.name).toBe(name);
+  });
+
+  it('decodes parameters as Express does', () => {
+    expect(matchAuditedRoute('PUT', '/rest/basket/5/coupon/ABC%3D')?.params).toEqual({ id: '5', coupon: 'ABC=' });
+  });
+
+  it('routingPath collapses slashes and drops the query and one trailing slash', () => {
+    expect(routingPath('//rest///basket/1/?x=1')).toBe('/rest/basket/1');
+  });
+
+  it('resolvedPath decodes, resolves dot segments and lower-cases', () => {
+    expect(resolvedPath('/support/x/../%4Cogs/./a')).toBe('/support/logs/a');
+    expect(resolvedPath('/support/%252e%252e/logs')).toBe('/logs');
+    expect(resolvedPath('\\support\\logs')).toBe('/support/logs');
+  });
+});
+
+describe('LruMap', () => {
+  it('evicts the least recently used entry and never grows past its bound', () => {
+    const map = new LruMap<string, number>(2);
+    map.set('a', 1);
+    map.set('b', 2);
+    map.get('a');
+    map.set('c', 3);
+    expect(map.get('b')).toBeUndefined();
+    expect(map.get('a')).toBe(1);
+    for (let i = 0; i < 100; i++) map.set(String(i), i);
+    expect(map.size).toBe(2);
+  });
+});
