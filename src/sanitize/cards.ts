@@ -27,9 +27,8 @@ export function luhnValid(digits: string): boolean {
  * (16-19), 3 Diners/Amex/JCB (14-19), 4 Visa, 5 Mastercard/Maestro, 6 Discover/UnionPay/Maestro (13-19).
  * This spares epoch milliseconds (13 digits starting 1-3 until the year 2096) and most order numbers.
  */
-function plausibleIssuer(digits: string): boolean {
-  const length = digits.length;
-  switch (digits.charCodeAt(0) - 48) {
+function plausibleIssuer(firstDigit: string, length: number): boolean {
+  switch (firstDigit.charCodeAt(0) - 48) {
     case 1:
       return length === 15;
     case 2:
@@ -47,46 +46,59 @@ function plausibleIssuer(digits: string): boolean {
 
 /** Gate: at least 13 digits with at most one separator between them. Bounded repetition: linear. */
 const MAYBE_CARD = /\d(?:[ -]?\d){12}/;
-/** Maximal runs of digit groups joined by single separators; no two ways to match a run, so linear. */
-const DIGIT_RUNS = /\d+(?:[ -]\d+)*/g;
 
-function isWordChar(code: number): boolean {
-  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
 }
 
-interface Group {
-  start: number;
-  end: number;
+function isWordChar(code: number): boolean {
+  return isDigit(code) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
 }
 
 /**
- * Replace card numbers in `value` with the label. A card may be a window of consecutive groups inside a
- * longer run (`order 12 4111 1111 1111 1111`), grouped as cards are written, and not glued to letters or
- * digits (`a716-446655440000` in a UUID is not a card). Work: each group starts at most 19 windows of at most 19 groups.
+ * Replace card numbers in `value` with the label. A card may be a window of consecutive digit groups inside
+ * a longer run (`order 12 4111 1111 1111 1111`), grouped as cards are written, and not glued to letters or
+ * digits (`a716-446655440000` in a UUID is not a card). One pass over the text; each group starts at most
+ * a few windows (see canGrow), each of at most 19 digits.
  */
 export function redactCards(value: string, requireIssuerPrefix: boolean): string {
   if (!MAYBE_CARD.test(value)) return value;
   let out = '';
   let flushedTo = 0;
-  DIGIT_RUNS.lastIndex = 0;
-  for (let match = DIGIT_RUNS.exec(value); match !== null; match = DIGIT_RUNS.exec(value)) {
-    const runStart = match.index;
-    const run = match[0];
-    if (run.length < 13) continue;
-    const groups: Group[] = [];
-    const groupPattern = /\d+/g;
-    for (let group = groupPattern.exec(run); group !== null; group = groupPattern.exec(run)) {
-      groups.push({ start: runStart + group.index, end: runStart + group.index + group[0].length });
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const length = value.length;
+  let index = 0;
+  while (index < length) {
+    if (!isDigit(value.charCodeAt(index))) {
+      index += 1;
+      continue;
     }
+    // A run: digit groups joined by single spaces or dashes.
+    starts.length = 0;
+    ends.length = 0;
+    let cursor = index;
+    for (;;) {
+      starts.push(cursor);
+      while (cursor < length && isDigit(value.charCodeAt(cursor))) cursor += 1;
+      ends.push(cursor);
+      const separator = value.charCodeAt(cursor);
+      if ((separator === 32 || separator === 45) && isDigit(value.charCodeAt(cursor + 1))) {
+        cursor += 1;
+        continue;
+      }
+      break;
+    }
+    index = cursor;
     let first = 0;
-    while (first < groups.length) {
-      const found = cardAt(value, groups, first, requireIssuerPrefix);
+    while (first < starts.length) {
+      const found = cardAt(value, starts, ends, first, requireIssuerPrefix);
       if (found < 0) {
         first += 1;
         continue;
       }
-      out += value.slice(flushedTo, groups[first].start) + CARD_LABEL;
-      flushedTo = groups[found].end;
+      out += value.slice(flushedTo, starts[first]) + CARD_LABEL;
+      flushedTo = ends[found];
       first = found + 1;
     }
   }
@@ -96,8 +108,7 @@ export function redactCards(value: string, requireIssuerPrefix: boolean): string
 /**
  * How cards are written: whole (13-19 digits), in fours with a shorter last group (`4111 1111 1111 1111`,
  * `4111 1111 1111 1111 111`), or Amex/Diners style 4-6-5 / 4-6-4. Other groupings (a UUID's 4-12, a
- * list of numbers) are not read as one card. `lengths` are the group lengths of a window so far; the
- * answer for a window is `cardGrouping`, and `canGrow` says whether a longer window could still qualify.
+ * list of numbers) are not read as one card. `lengths` are the group lengths of a window so far.
  */
 function cardGrouping(lengths: readonly number[]): boolean {
   const count = lengths.length;
@@ -107,6 +118,7 @@ function cardGrouping(lengths: readonly number[]): boolean {
   return lengths[count - 1] <= 4;
 }
 
+/** Whether a window with these group lengths could still become a card by taking in the next group. */
 function canGrow(lengths: readonly number[]): boolean {
   const count = lengths.length;
   const last = lengths[count - 1];
@@ -115,23 +127,47 @@ function canGrow(lengths: readonly number[]): boolean {
   return last === 4 && lengths.every((length) => length === 4);
 }
 
-/** The index of the last group of a card that starts at group `first`, or -1. */
-function cardAt(value: string, groups: Group[], first: number, requireIssuerPrefix: boolean): number {
-  const start = groups[first].start;
-  if (start > 0 && isWordChar(value.charCodeAt(start - 1))) return -1;
-  let digits = '';
-  const lengths: number[] = [];
-  for (let last = first; last < groups.length; last += 1) {
-    digits += value.slice(groups[last].start, groups[last].end);
-    lengths.push(groups[last].end - groups[last].start);
-    if (digits.length > 19) return -1;
-    if (digits.length < 13) {
-      if (!canGrow(lengths)) return -1;
-      continue;
+/** Luhn over the digits of groups first..last, read in place. */
+function luhnOverGroups(value: string, starts: readonly number[], ends: readonly number[], first: number, last: number): boolean {
+  let sum = 0;
+  let double = false;
+  for (let group = last; group >= first; group -= 1) {
+    for (let index = ends[group] - 1; index >= starts[group]; index -= 1) {
+      let digit = value.charCodeAt(index) - 48;
+      if (double) {
+        digit *= 2;
+        if (digit > 9) digit -= 9;
+      }
+      sum += digit;
+      double = !double;
     }
-    const end = groups[last].end;
-    if (end < value.length && isWordChar(value.charCodeAt(end))) continue;
-    if (cardGrouping(lengths) && luhnValid(digits) && (!requireIssuerPrefix || plausibleIssuer(digits))) return last;
+  }
+  return sum % 10 === 0;
+}
+
+/** The index of the last group of a card that starts at group `first`, or -1. */
+function cardAt(value: string, starts: readonly number[], ends: readonly number[], first: number, requireIssuerPrefix: boolean): number {
+  const start = starts[first];
+  if (start > 0 && isWordChar(value.charCodeAt(start - 1))) return -1;
+  let digitCount = 0;
+  const lengths: number[] = [];
+  for (let last = first; last < starts.length; last += 1) {
+    const groupLength = ends[last] - starts[last];
+    digitCount += groupLength;
+    lengths.push(groupLength);
+    if (digitCount > 19) return -1;
+    if (digitCount >= 13) {
+      const end = ends[last];
+      const glued = end < value.length && isWordChar(value.charCodeAt(end));
+      if (
+        !glued &&
+        cardGrouping(lengths) &&
+        luhnOverGroups(value, starts, ends, first, last) &&
+        (!requireIssuerPrefix || plausibleIssuer(value.slice(start, start + 1), digitCount))
+      ) {
+        return last;
+      }
+    }
     if (!canGrow(lengths)) return -1;
   }
   return -1;

@@ -56,7 +56,7 @@ function isInvisibleFormat(code: number): boolean {
 }
 
 /** The escape of one code unit that needs one (a lone surrogate included). */
-function escapeOf(code: number): string {
+export function escapeOf(code: number): string {
   switch (code) {
     case 0x0a:
       return '\\n';
@@ -132,6 +132,12 @@ export function truncationMarker(droppedUnits: number): string {
 
 function capOf(maxLength: number): number {
   return Number.isNaN(maxLength) ? DEFAULT_MAX_LENGTH : Math.max(0, Math.floor(maxLength));
+}
+
+/** True when `neutralise(value, maxLength)` escapes without cutting (for encoders that escape in one pass). */
+export function fitsUncut(value: string, maxLength: number): boolean {
+  const cap = capOf(maxLength);
+  return value.length * 6 <= cap || unitsFitting(value, cap) === value.length;
 }
 
 /**

@@ -56,7 +56,9 @@ export function redactQuery(query: string, policy: RedactionPolicy = DEFAULT_RED
       } else {
         const decoded = safeDecode(rawValue);
         const byValue = redactString(decoded, policy);
-        redacted = byValue !== decoded ? `${rawKey}=${encodeForUrl(byValue, encodeURIComponent)}` : `${rawKey}=${redactString(rawValue, policy)}`;
+        if (byValue !== decoded) redacted = `${rawKey}=${encodeForUrl(byValue, encodeURIComponent)}`;
+        else if (decoded === rawValue) redacted = part;
+        else redacted = `${rawKey}=${redactString(rawValue, policy)}`;
       }
     }
     if (redacted !== part) {

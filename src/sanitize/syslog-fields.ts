@@ -2,7 +2,7 @@
  * Encoders for the parts of an RFC 5424 record. Each takes any string and returns one that the grammar
  * accepts and that cannot forge another field or record.
  */
-import { DEFAULT_MAX_LENGTH, neutralise } from './neutralise';
+import { DEFAULT_MAX_LENGTH, escapeOf, fitsUncut, neutralise } from './neutralise';
 
 /** RFC 5424 section 6 header field limits. */
 export const HEADER_FIELD_LIMITS = {
@@ -93,12 +93,29 @@ function escapeSdChar(char: string): string {
   return char === '"' ? '\\"' : char === ']' ? '\\]' : '\\\\';
 }
 
+/** What neutralise escapes, plus the three SD specials: one pass does both layers. */
+const SD_ANY = /[\u0000-\u001f\u007f-\u009f\\"\]\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]/u;
+const SD_ANY_ALL = /[\u0000-\u001f\u007f-\u009f\\"\]\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]/gu;
+const sdEscapes = new Map<string, string>();
+
+/** The neutralise escape with its backslashes SD-escaped, or the SD escape of `"` and `]`. */
+function sdEscapeMatch(char: string): string {
+  let escape = sdEscapes.get(char);
+  if (escape === undefined) {
+    escape = char === '"' || char === ']' ? '\\' + char : escapeOf(char.charCodeAt(0)).replace(/\\/g, '\\\\');
+    sdEscapes.set(char, escape);
+  }
+  return escape;
+}
+
 /**
  * An RFC 5424 PARAM-VALUE: first neutralised (CWE-117, capped at `maxLength` with the visible marker), then
  * `"`, `\` and `]` escaped with a backslash as section 6.3.3 requires. A receiver that undoes the RFC
- * escaping gets the neutralised text back exactly.
+ * escaping gets the neutralised text back exactly. Uncut values are encoded in a single pass.
  */
 export function encodeSdValue(value: string, maxLength: number = DEFAULT_MAX_LENGTH): string {
+  if (!SD_ANY.test(value) && value.length <= maxLength) return value;
+  if (fitsUncut(value, maxLength)) return value.replace(SD_ANY_ALL, sdEscapeMatch);
   const neutralised = neutralise(value, maxLength);
   return SD_SPECIAL.test(neutralised) ? neutralised.replace(SD_SPECIAL_ALL, escapeSdChar) : neutralised;
 }

@@ -106,4 +106,13 @@ describe('encodeSdValue', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('property: with any cap, it reads back to neutralise with the same cap', () => {
+    fc.assert(
+      fc.property(anyString, fc.integer({ min: 0, max: 120 }), (input, cap) => {
+        expect(unescapeSdValue(encodeSdValue(input, cap))).toBe(neutralise(input, cap));
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });
