@@ -20,6 +20,8 @@ export interface DetectorStats {
   rules: Record<string, RuleStats>;
   /** Subscriber callbacks that threw (detection carried on). */
   listenerErrors: number;
+  /** Records, gaps or ticks a rule failed on (a malformed record from a hostile sender); detection carried on. */
+  ruleErrors: number;
 }
 
 export type AlertListener = (alert: Alert) => void;
@@ -71,7 +73,9 @@ class DetectionEngine implements Detector {
   private readonly view: RecordView;
   private readonly listeners = new Map<AlertChangeKind, Set<AlertListener>>();
   private readonly changeListeners = new Set<ChangeListener>();
-  private counters = { records: 0, rawRecords: 0, gaps: 0, listenerErrors: 0 };
+  private counters = { records: 0, rawRecords: 0, gaps: 0, listenerErrors: 0, ruleErrors: 0 };
+  /** The time of the tick in progress: rules and alert book use it instead of the clock. */
+  private tickNow: number | undefined;
   /** Live evictions not yet reported, by rule. */
   private pendingCapacity = new Map<string, number>();
   private capacityMatches = 0;
@@ -80,7 +84,8 @@ class DetectionEngine implements Detector {
     readonly config: DetectionConfig,
     options: DetectorOptions,
   ) {
-    this.clock = options.now ?? Date.now;
+    const clock = options.now ?? Date.now;
+    this.clock = () => this.tickNow ?? clock();
     const settings = config.settings;
     this.book = new AlertBook(
       { maxOpenAlerts: settings.maxOpenAlerts, maxEvidence: settings.maxEvidence, updateIntervalMs: settings.updateIntervalMs, quietMs: settings.quietMs },
@@ -113,30 +118,46 @@ class DetectionEngine implements Detector {
     this.counters.records++;
     const view = this.view.reset(record);
     const event = record.event;
-    if (event !== undefined) {
-      for (let i = 0; i < this.observers.length; i++) (this.observers[i].observe as (view: RecordView) => void)(view);
-      const rules = this.byType.get(event.type);
-      if (rules !== undefined) for (let i = 0; i < rules.length; i++) rules[i].onEvent(view);
-    } else {
-      this.counters.rawRecords++;
-      for (let i = 0; i < this.rawRules.length; i++) this.rawRules[i].onRaw(view);
+    try {
+      if (event !== undefined) {
+        for (let i = 0; i < this.observers.length; i++) (this.observers[i].observe as (view: RecordView) => void)(view);
+        const rules = this.byType.get(event.type);
+        if (rules !== undefined) for (let i = 0; i < rules.length; i++) rules[i].onEvent(view);
+      } else {
+        this.counters.rawRecords++;
+        for (let i = 0; i < this.rawRules.length; i++) this.rawRules[i].onRaw(view);
+      }
+      if (this.pendingCapacity.size > 0) this.reportCapacity(view.timeMs);
+    } catch {
+      // The collector's ingest must never fail on detection: count it and carry on.
+      this.counters.ruleErrors++;
     }
-    if (this.pendingCapacity.size > 0) this.reportCapacity(view.timeMs);
     return this.book.end(outer);
   }
 
   onGap(gap: SequenceGap): Alert[] {
     const outer = this.book.begin();
     this.counters.gaps++;
-    for (const rule of this.gapRules) (rule.onGap as (gap: SequenceGap) => void)(gap);
+    try {
+      for (const rule of this.gapRules) (rule.onGap as (gap: SequenceGap) => void)(gap);
+    } catch {
+      this.counters.ruleErrors++;
+    }
     return this.book.end(outer);
   }
 
   tick(nowMs?: number): Alert[] {
     const now = nowMs ?? this.clock();
     const outer = this.book.begin();
-    for (const rule of this.rules) rule.tick(now);
-    this.book.tick(now, (alert) => this.rules.some((rule) => rule.config.id === alert.ruleId && rule.keepsOpen(alert)));
+    this.tickNow = now;
+    try {
+      for (const rule of this.rules) rule.tick(now);
+      this.book.tick(now, (alert) => this.rules.some((rule) => rule.config.id === alert.ruleId && rule.keepsOpen(alert)));
+    } catch {
+      this.counters.ruleErrors++;
+    } finally {
+      this.tickNow = undefined;
+    }
     return this.book.end(outer);
   }
 

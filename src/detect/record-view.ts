@@ -12,7 +12,9 @@ export const DETAIL_MAX = 200;
  * double every backslash), so only text that still holds unsafe characters is neutralised; all is capped.
  */
 export function safeText(value: string, maxLength = DETAIL_MAX): string {
-  return hasUnsafeChars(value) ? neutralise(value, maxLength) : capNeutralised(value, maxLength);
+  // A hostile sender can put a number or an object where a string belongs.
+  const text = typeof value === 'string' ? value : String(value);
+  return hasUnsafeChars(text) ? neutralise(text, maxLength) : capNeutralised(text, maxLength);
 }
 
 /**

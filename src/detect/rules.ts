@@ -63,11 +63,11 @@ export class EventFilter {
     }
     if (this.url !== undefined) {
       const url = event.where.url ?? event.where.route;
-      if (url === undefined || matchUrl(this.url, url) === undefined) return false;
+      if (typeof url !== 'string' || matchUrl(this.url, url) === undefined) return false;
     }
     if (this.userAgent !== undefined) {
       const agent = event.who.userAgent;
-      if (agent === undefined || !this.userAgent.test(agent)) return false;
+      if (typeof agent !== 'string' || !this.userAgent.test(agent)) return false;
     }
     return true;
   }
