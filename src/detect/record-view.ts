@@ -4,6 +4,9 @@ import { capNeutralised, hasUnsafeChars, neutralise } from '../sanitize';
 import type { AlertKey } from './alert';
 import type { KeyKind } from './config-types';
 
+/** An event may claim to be this far ahead of its receipt (clock skew); beyond, the receipt time counts. */
+export const MAX_FUTURE_SKEW_MS = 60_000;
+
 /** Length cap for any record text placed in an alert. */
 export const DETAIL_MAX = 200;
 
@@ -38,11 +41,15 @@ export class RecordView {
     return this;
   }
 
-  /** When it happened (ms): the event's time, else when the collector received it, else now. */
+  /**
+   * When it happened (ms): the event's time (so a replayed spool counts as it happened), else when the
+   * collector received it, else now. An event time far ahead of its receipt is a wrong clock: receipt wins.
+   */
   get timeMs(): number {
     if (Number.isNaN(this.time)) {
+      const received = Date.parse(this.record.receivedAt);
       let time = this.timeSource === 'event' && this.event !== undefined ? Date.parse(this.event.time) : Number.NaN;
-      if (Number.isNaN(time)) time = Date.parse(this.record.receivedAt);
+      if (Number.isNaN(time) || time > received + MAX_FUTURE_SKEW_MS) time = received;
       if (Number.isNaN(time)) time = this.clock();
       this.time = time;
     }

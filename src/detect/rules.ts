@@ -206,6 +206,7 @@ class ThresholdRule extends CompiledRule {
     this.filter = new EventFilter(config.match);
     this.windows = new ThresholdWindows(runtime.settings.maxKeysPerRule, config.threshold as number, config.windowMs as number, () =>
       runtime.onLiveEviction(config.id),
+      runtime.clock,
     );
   }
 
@@ -256,6 +257,7 @@ class DistinctRule extends CompiledRule {
     this.filter = new EventFilter(config.match);
     this.windows = new DistinctWindows(runtime.settings.maxKeysPerRule, config.threshold as number, config.windowMs as number, () =>
       runtime.onLiveEviction(config.id),
+      runtime.clock,
     );
   }
 
@@ -318,6 +320,7 @@ class SequenceRule extends CompiledRule {
     this.thenFilter = new EventFilter(config.match);
     this.windows = new ThresholdWindows(runtime.settings.maxKeysPerRule, config.threshold as number, config.windowMs as number, () =>
       runtime.onLiveEviction(config.id),
+      runtime.clock,
     );
   }
 

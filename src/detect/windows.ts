@@ -11,8 +11,9 @@ export interface EvidenceRef {
 abstract class KeyedWindows {
   protected readonly slots: LruSlots;
   protected readonly slab: SlotSlab;
-  /** The newest time any key of this store has seen (ms). */
+  /** The newest time any key of this store has seen (ms), and the clock when it was seen. */
   protected latest = Number.NEGATIVE_INFINITY;
+  private latestAt = Number.NaN;
   /** Evicted keys whose window still held events: detection was blinded for them. */
   liveEvictions = 0;
 
@@ -23,6 +24,7 @@ abstract class KeyedWindows {
     /** Float index, within a slot, of the slot's newest time. */
     private readonly newestOffset: number,
     onLiveEviction?: () => void,
+    private readonly clock: () => number = Date.now,
   ) {
     this.slab = new SlotSlab(stride);
     this.slots = new LruSlots(capacity, (slot) => {
@@ -49,13 +51,23 @@ abstract class KeyedWindows {
     return this.slab.chunk(slot)[this.slab.base(slot) + this.newestOffset];
   }
 
+  /** Advance the store's newest time (event time) and note the clock, for expire(). */
+  protected advance(time: number): void {
+    if (time > this.latest) {
+      this.latest = time;
+      this.latestAt = this.clock();
+    }
+  }
+
   /**
    * Forget keys whose newest event is out of the window. Keys sit in least-recently-used order, which is
    * close to newest-time order, so the sweep stops at the first key still in its window.
-   * `clockMs` lets an idle store expire even when no newer event advanced its own time.
+   * Windows run on event time; "now" in event time is the newest event time plus the clock time since it
+   * arrived. So an idle store expires, and a replay of old events (a sender's spool) keeps its windows.
    */
   expire(clockMs: number): number {
-    const cutoff = Math.max(this.latest, clockMs - this.windowMs) - this.windowMs;
+    if (Number.isNaN(this.latestAt)) return 0;
+    const cutoff = this.latest + Math.max(0, clockMs - this.latestAt) - this.windowMs;
     let forgotten = 0;
     for (let slot = this.slots.oldest; slot >= 0 && this.newestOf(slot) < cutoff; slot = this.slots.oldest) {
       this.slots.delete(this.slots.keyOf(slot) as string);
@@ -79,8 +91,9 @@ export class ThresholdWindows extends KeyedWindows {
     readonly threshold: number,
     windowMs: number,
     onLiveEviction?: () => void,
+    clock?: () => number,
   ) {
-    super(capacity, 3 + 3 * threshold, windowMs, 2, onLiveEviction);
+    super(capacity, 3 + 3 * threshold, windowMs, 2, onLiveEviction, clock);
   }
 
   /** Record an event for a key; returns the slot, for `reached` and `refs`. */
@@ -96,7 +109,7 @@ export class ThresholdWindows extends KeyedWindows {
     }
     const time = timeMs > data[base + 2] ? timeMs : data[base + 2];
     data[base + 2] = time;
-    if (time > this.latest) this.latest = time;
+    this.advance(time);
     const head = data[base];
     const size = data[base + 1];
     let at: number;
@@ -180,8 +193,9 @@ export class DistinctWindows extends KeyedWindows {
     readonly threshold: number,
     windowMs: number,
     onLiveEviction?: () => void,
+    clock?: () => number,
   ) {
-    super(capacity, 2 + 4 * threshold, windowMs, 1, onLiveEviction);
+    super(capacity, 2 + 4 * threshold, windowMs, 1, onLiveEviction, clock);
   }
 
   /** Record a value for a key; returns the number of distinct values within the window (<= threshold). */
@@ -196,7 +210,7 @@ export class DistinctWindows extends KeyedWindows {
     }
     const time = timeMs > data[base + 1] ? timeMs : data[base + 1];
     data[base + 1] = time;
-    if (time > this.latest) this.latest = time;
+    this.advance(time);
     const hash = hash53(value);
     const since = time - this.windowMs;
     let count = data[base];

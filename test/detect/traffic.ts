@@ -21,6 +21,8 @@ export class Traffic {
   readonly source: EventSource;
   private nextId = 1;
   private nextRequest = 1;
+  /** How far event times lie behind receipt (a replayed spool); negative: a sender clock running ahead. */
+  eventLagMs = 0;
 
   constructor(
     readonly clock: ManualClock,
@@ -30,7 +32,7 @@ export class Traffic {
   }
 
   record(input: EventInput): CollectedRecord {
-    const event = this.source.create({ ...input, at: new Date(this.clock.ms) });
+    const event = this.source.create({ ...input, at: new Date(this.clock.ms - this.eventLagMs) });
     return {
       id: this.nextId++,
       receivedAt: new Date(this.clock.ms).toISOString(),

@@ -123,7 +123,7 @@ describe('bounded memory', () => {
   });
 
   it('expire() forgets keys whose newest event left the window, and no others', () => {
-    const windows = new ThresholdWindows(100, 3, 60000);
+    const windows = new ThresholdWindows(100, 3, 60000, undefined, () => 100_000);
     windows.add('old', 0, 1, 1);
     windows.add('recent', 50_000, 2, 2);
     windows.add('new', 100_000, 3, 3);
@@ -132,5 +132,18 @@ describe('bounded memory', () => {
     expect(windows.find('recent')).toBeDefined();
     expect(windows.find('new')).toBeDefined();
     expect(windows.evictions).toBe(0);
+  });
+
+  it('expire() runs on event time: old events replayed now keep their windows; idle time still expires them', () => {
+    let clock = 10_000_000;
+    const windows = new ThresholdWindows(100, 3, 60000, undefined, () => clock);
+    // Events from an hour before the clock, arriving now (a sender's spool after an outage).
+    windows.add('replayed', clock - 3_600_000, 1, 1);
+    clock += 1000;
+    expect(windows.expire(clock)).toBe(0);
+    clock += 59_000;
+    expect(windows.expire(clock)).toBe(0);
+    clock += 1001;
+    expect(windows.expire(clock)).toBe(1);
   });
 });
