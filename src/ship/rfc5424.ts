@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../events';
-import { HEADER_FIELD_LIMITS, encodeHeaderField, encodeSdValue, toJsonLine } from '../sanitize';
+import { DEFAULT_MAX_LENGTH, HEADER_FIELD_LIMITS, capNeutralised, encodeHeaderField, encodeSdValue, hasUnsafeChars, toJsonLine } from '../sanitize';
 
 /** Our private enterprise SD-ID (RFC 5424 section 7.2.2 form `name@<PEN>`). */
 export const AUDIT_SD_ID = 'a09@32473';
@@ -19,9 +19,21 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d
 
 const PID = String(process.pid);
 
+const SD_SPECIAL = /["\\\]]/g;
+
+/**
+ * A PARAM-VALUE. Text with a raw control, separator or bidi character is neutralised (encodeSdValue);
+ * text without one (every string of a sanitized event) is only capped and RFC-escaped, so what
+ * sanitizeEvent already escaped is not escaped twice, exactly as toJsonLine treats the MSG.
+ */
+function sdValue(value: string): string {
+  if (hasUnsafeChars(value)) return encodeSdValue(value);
+  return capNeutralised(value, DEFAULT_MAX_LENGTH).replace(SD_SPECIAL, '\\$&');
+}
+
 function param(name: string, value: string | number | undefined): string {
   if (value === undefined || value === '') return '';
-  return ` ${name}="${encodeSdValue(String(value))}"`;
+  return ` ${name}="${sdValue(String(value))}"`;
 }
 
 /**

@@ -48,7 +48,7 @@ export interface SyslogTransportOptions extends TransportStream.TransportStreamO
   now?: () => number;
 }
 
-export type MonitorReason = 'spool_full' | 'spool_error';
+export type MonitorReason = 'spool_full' | 'spool_error' | 'file_error';
 
 /** The transport stopped recording events (or its spool), or resumed. */
 export interface MonitorChange {
@@ -97,6 +97,9 @@ interface Checkpoint {
 /** At most this many records wait in memory for the next flush; beyond it we flush at once. */
 const MAX_FRESH_RECORDS = 1024;
 const MAX_FRESH_BYTES = 1024 * 1024;
+/** Without a spool (disk error), at most this many events wait in memory for the collector. */
+const MAX_DIRECT_RECORDS = 1024;
+const MAX_DIRECT_BYTES = 4 * 1024 * 1024;
 /** Spool reads per event loop turn while catching up, so a long replay does not starve the application. */
 const READS_PER_TURN = 8;
 const CHECKPOINT_SPACING_MS = 20;
@@ -145,8 +148,9 @@ export class SyslogTransport extends TransportStream {
   private replayUntil = 0;
   private fresh: FreshRecord[] = [];
   private freshBytes = 0;
-  /** Messages for the collector while the spool is unusable (one event loop turn's worth at most). */
+  /** Messages for the collector while the spool is unusable (bounded: MAX_DIRECT_RECORDS). */
   private direct: Buffer[] = [];
+  private directBytes = 0;
   private checkpoints: Checkpoint[] = [];
   private readonly acked = new Map<string, number>();
   private readonly appendedUpTo = new Map<string, number>();
@@ -295,9 +299,10 @@ export class SyslogTransport extends TransportStream {
         this.spoolFailed(error);
       }
     }
-    // No spool: best effort, straight to the collector when it can take it now.
-    if (this.connection.writable && this.direct.length < MAX_FRESH_RECORDS) {
+    // No spool: best effort, a bounded queue in memory for the collector.
+    if (this.direct.length < MAX_DIRECT_RECORDS && this.directBytes + message.length <= MAX_DIRECT_BYTES) {
       this.direct.push(message);
+      this.directBytes += message.length;
       this.scheduleFlush();
     } else {
       this.lose(1, 'spool_error', this.spoolError);
@@ -340,8 +345,12 @@ export class SyslogTransport extends TransportStream {
     this.freshBytes = 0;
     let lost = 0;
     for (const message of rescued) {
-      if (this.connection.writable && this.direct.length < MAX_FRESH_RECORDS) this.direct.push(message);
-      else lost++;
+      if (this.direct.length < MAX_DIRECT_RECORDS && this.directBytes + message.length <= MAX_DIRECT_BYTES) {
+        this.direct.push(message);
+        this.directBytes += message.length;
+      } else {
+        lost++;
+      }
     }
     this.lose(lost, 'spool_error', error);
     this.scheduleFlush();
@@ -403,14 +412,11 @@ export class SyslogTransport extends TransportStream {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      if (this.direct.length > 0) {
-        if (this.connection.writable) {
-          this.connection.send(this.direct);
-          this.counters.sentUnspooled += this.direct.length;
-        } else {
-          this.lose(this.direct.length, 'spool_error', this.spoolError);
-        }
+      if (this.direct.length > 0 && this.connection.writable) {
+        this.connection.send(this.direct);
+        this.counters.sentUnspooled += this.direct.length;
         this.direct = [];
+        this.directBytes = 0;
       }
       const spool = this.spool;
       if (spool === undefined) return;

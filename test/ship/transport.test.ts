@@ -4,7 +4,7 @@ import winston from 'winston';
 import { EventSource, type AuditEvent } from '../../src/events';
 import { SyslogTransport, type MonitorChange, type SyslogTransportOptions } from '../../src/ship/transport';
 import { AUDIT_SD_ID } from '../../src/ship/rfc5424';
-import { freePort, httpInput, makeEvents, TestCollector, tempDir, waitFor } from './helpers';
+import { freePort, httpInput, makeEvents, TestCollector, tempDir, waitFor, type TestCollectorOptions } from './helpers';
 import { parseRfc5424, sdParams } from './rfc5424-parser';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -22,7 +22,7 @@ function transport(options: Partial<SyslogTransportOptions> & Pick<SyslogTranspo
   return made;
 }
 
-async function collector(options: ConstructorParameters<typeof TestCollector>[0] = {}, port = 0): Promise<TestCollector> {
+async function collector(options: TestCollectorOptions = {}, port = 0): Promise<TestCollector> {
   const started = await TestCollector.start(options, port);
   cleanups.push(() => started.stop());
   return started;

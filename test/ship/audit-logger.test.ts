@@ -1,0 +1,173 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import TransportStream from 'winston-transport';
+import type { AuditEvent } from '../../src/events';
+import { createAuditLogger, type AuditLogger, type AuditLoggerOptions } from '../../src/ship/audit-logger';
+import type { AuditInfo } from '../../src/ship/transport';
+import { AUDIT_SD_ID } from '../../src/ship/rfc5424';
+import { httpInput, TestCollector, tempDir, waitFor } from './helpers';
+import { parseRfc5424, sdParams } from './rfc5424-parser';
+import { childEnv, transpileSources } from './transpile';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function scratch(): string {
+  const dir = tempDir();
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function audit(options: AuditLoggerOptions): AuditLogger {
+  const logger = createAuditLogger({ heartbeatMs: 0, hmacKey: 'test-key', app: 'juice-shop', host: 'shop-1', ...options });
+  cleanups.push(() => logger.close());
+  return logger;
+}
+
+async function collector(): Promise<TestCollector> {
+  const sink = await TestCollector.start();
+  cleanups.push(() => sink.stop());
+  return sink;
+}
+
+const JWT = 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJkYXRhIjp7ImlkIjoxLCJlbWFpbCI6ImFkbWluQGp1aWNlLXNoLm9wIn19.c2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXJl';
+
+describe('createAuditLogger', () => {
+  it('creates, sanitizes and ships: the collector gets the redacted, neutralised event', async () => {
+    const sink = await collector();
+    const logger = audit({ collector: sink.url, spoolDir: scratch() });
+    const shipped = logger.emit(
+      httpInput({
+        type: 'authn_login_fail',
+        outcome: 'failure',
+        email: 'Jim@Juice-sh.op',
+        reason: 'bad password\n<13>1 forged',
+        where: { method: 'GET', route: '/rest/user/change-password', url: '/rest/user/change-password?current=admin123&new=x', requestId: 'r1' },
+        detail: { password: 'admin123', header: `Bearer ${JWT}` },
+      }),
+    );
+    expect(shipped).toBeDefined();
+    expect(shipped!.who.emailMasked).toBe('j**@juice-sh.op');
+    await waitFor(() => sink.messages.length === 1);
+    const wire = sink.messages[0];
+    expect(wire).not.toContain('admin123');
+    expect(wire).not.toContain(JWT);
+    expect(wire).not.toContain('Jim@Juice-sh.op');
+    expect(wire).not.toMatch(/[\r\n]/);
+    const parsed = parseRfc5424(wire);
+    expect(parsed.msgId).toBe('authn_login_fail');
+    // Neutralised once by sanitizeEvent, not again by the formatter: SD and MSG carry the same text.
+    expect(sdParams(parsed, AUDIT_SD_ID)!.reason).toBe('bad password\\n<13>1 forged');
+    expect(sdParams(parsed, AUDIT_SD_ID)!.reason).toBe(shipped!.reason);
+    expect(JSON.parse(parsed.msg!)).toEqual(shipped);
+    expect(logger.stats()).toMatchObject({ emitted: 1, schemaErrors: 0, failures: 0 });
+  });
+
+  it('never throws on an incomplete event: counts it, warns once on stderr, returns undefined', async () => {
+    const sink = await collector();
+    const warnings: string[] = [];
+    const logger = audit({ collector: sink.url, spoolDir: scratch(), warn: (line) => warnings.push(line) });
+    // http_request needs who.ip, where.method, a URL or route and a request id.
+    expect(logger.emit({ type: 'http_request', outcome: 'success' })).toBeUndefined();
+    expect(logger.emit({ type: 'authn_login_success', outcome: 'success', who: { ip: '1.2.3.4' } })).toBeUndefined();
+    expect(logger.stats().schemaErrors).toBe(2);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/incomplete audit event.*http_request/);
+    // No seq was taken by the refused events: the next event is seq 1, no gap for the collector.
+    expect(logger.emit(httpInput())?.seq).toBe(1);
+  });
+
+  it('never throws when the spool directory is unwritable: reports sys_monitor_disabled and still ships', async () => {
+    const sink = await collector();
+    const blocker = path.join(scratch(), 'file');
+    fs.writeFileSync(blocker, 'x');
+    const logger = audit({ collector: sink.url, spoolDir: path.join(blocker, 'spool') });
+    await waitFor(() => logger.stats().ship?.connected === true);
+    for (let i = 0; i < 5; i++) expect(() => logger.emit(httpInput())).not.toThrow();
+    await waitFor(() => sink.messages.length >= 6);
+    const types = sink.messages.map((message) => parseRfc5424(message).msgId);
+    expect(types.filter((type) => type === 'sys_monitor_disabled')).toHaveLength(1);
+    expect(types.filter((type) => type === 'http_request')).toHaveLength(5);
+    const report = JSON.parse(parseRfc5424(sink.messages[types.indexOf('sys_monitor_disabled')]).msg!) as AuditEvent;
+    expect(report.detail).toMatchObject({ sink: 'collector', reason: 'spool_error' });
+  });
+
+  it('writes JSON lines to a file when no collector is configured: one line per event, printable ASCII', async () => {
+    const file = path.join(scratch(), 'logs', 'audit.jsonl');
+    const logger = audit({ file });
+    const nasty = ['a\nb', 'c\r\nd', 'e\u2028f', '\u001b[31mred\u001b[0m', 'g"]h', '<13>1 2025-01-01T00:00:00Z forged - - - - x', 'ü€😀'];
+    const shipped = nasty.map((reason) => logger.emit(httpInput({ reason })));
+    await logger.close();
+    const text = fs.readFileSync(file, 'latin1');
+    expect(text).toMatch(/^[\x20-\x7e\n]*$/);
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toHaveLength(nasty.length);
+    expect(lines.map((line) => JSON.parse(line) as AuditEvent)).toEqual(shipped);
+  });
+
+  it('sends a heartbeat at the configured interval', async () => {
+    const sink = await collector();
+    const logger = audit({ collector: sink.url, spoolDir: scratch(), heartbeatMs: 30 });
+    await waitFor(() => sink.messages.filter((message) => parseRfc5424(message).msgId === 'sys_heartbeat').length >= 2);
+    const beat = JSON.parse(parseRfc5424(sink.messages[0]).msg!) as AuditEvent;
+    expect(beat).toMatchObject({ type: 'sys_heartbeat', detail: { intervalMs: 30 } });
+    await logger.close();
+  });
+
+  it("passes every event to the AppSec team's own winston transports", async () => {
+    const seen: AuditInfo[] = [];
+    const formatted: string[] = [];
+    class Capture extends TransportStream {
+      override log(info: AuditInfo, next: () => void): void {
+        seen.push(info);
+        formatted.push((info as unknown as Record<symbol, string>)[Symbol.for('message')]);
+        next();
+      }
+    }
+    const logger = audit({ file: path.join(scratch(), 'a.jsonl'), transports: [new Capture()] });
+    const event = logger.emit(httpInput({ type: 'malicious_sqli', outcome: 'blocked' }));
+    await waitFor(() => seen.length === 1);
+    expect(seen[0]).toMatchObject({ level: 'crit', event });
+    expect(JSON.parse(formatted[0])).toEqual(event);
+  });
+
+  it('refuses a configuration with neither collector nor file', () => {
+    expect(() => createAuditLogger({})).toThrow(/collector.*file/);
+  });
+
+  it('close() leaves nothing running: a process exits by itself after it, and not without it', async () => {
+    const sink = await collector();
+    const out = scratch();
+    transpileSources(out);
+    const script = path.join(out, 'child.js');
+    fs.writeFileSync(
+      script,
+      `const { createAuditLogger } = require('./src/ship');
+const [collector, spoolDir, mode] = process.argv.slice(2);
+const logger = createAuditLogger({ collector, spoolDir, heartbeatMs: 20, app: 'child', hmacKey: 'k' });
+logger.emit({ type: 'sys_startup', outcome: 'info' });
+setTimeout(() => {
+  if (mode === 'close') logger.close().then(() => console.log('closed'));
+  else console.log('not closing');
+}, 200);
+`,
+    );
+    const run = (mode: string): Promise<number | null> =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, [script, sink.url, path.join(out, `spool-${mode}`), mode], { env: childEnv(), stdio: 'ignore' });
+        // Closing takes well under a second; the control is killed after 2 s.
+        const killer = setTimeout(() => child.kill('SIGKILL'), mode === 'close' ? 20_000 : 2000);
+        child.on('exit', (code) => {
+          clearTimeout(killer);
+          resolve(code);
+        });
+      });
+    expect(await run('close')).toBe(0);
+    // The control: without close() the connection keeps the process alive until it is killed.
+    expect(await run('keep')).toBeNull();
+    expect(sink.messages.filter((message) => parseRfc5424(message).msgId === 'sys_startup')).toHaveLength(2);
+  });
+});
