@@ -57,10 +57,12 @@ export function loginFail(source: EventSource, email = 'jim@juice-sh.op', extra:
 
 /**
  * Sends events the way the project's transport does (RFC 5424 from src/ship, octet counting) over one TCP
- * connection, and waits for the collector's ACK of the last one (stored by then).
+ * connection, and waits for the collector's ACK of the last one (stored by then; with a gap the ACK says the
+ * highest contiguous seq, so the caller names it).
  */
-export async function sendEvents(port: number, events: readonly AuditEvent[]): Promise<void> {
+export async function sendEvents(port: number, events: readonly AuditEvent[], ackSeq?: number): Promise<void> {
   const last = events[events.length - 1];
+  const wanted = ackSeq ?? last.seq;
   const socket = net.connect({ port, host: '127.0.0.1' });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
@@ -68,12 +70,12 @@ export async function sendEvents(port: number, events: readonly AuditEvent[]): P
   });
   let received = '';
   const acked = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ACK for seq ${last.seq}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`no ACK for seq ${wanted}`)), 10_000);
     socket.on('data', (chunk: Buffer) => {
       received += chunk.toString('latin1');
       const done = received.split('\n').some((line) => {
         const [word, instance, seq] = line.split(' ');
-        return word === 'ACK' && instance === last.instance && Number(seq) >= last.seq;
+        return word === 'ACK' && instance === last.instance && Number(seq) >= wanted;
       });
       if (done) {
         clearTimeout(timer);

@@ -1,0 +1,17 @@
+export { startCollectorService, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from './service';
+export type { AlertSink, CollectorService, CollectorServiceOptions, ServiceAddresses } from './service';
+export { AlertStore, MAX_ALERT_LIMIT } from './alert-store';
+export type { AlertCounts, AlertDetail, AlertQuery, AlertStoreOptions, ClosedBy, StoredAlert, StoredAlertChange } from './alert-store';
+export { MIN_TOKEN_LENGTH, TicketBook, TokenCheck, generateToken, tokenProblem } from './auth';
+export { createDashboardApp } from './api';
+export type { DashboardContext, HttpCounters } from './api';
+export { FilterError, alertQueryFrom, eventQueryFrom } from './filters';
+export type { ApiRecord, QueryParams } from './filters';
+export { CONTENT_SECURITY_POLICY } from './headers';
+export { EventStream } from './stream';
+export type { EventStreamOptions } from './stream';
+export { SourceWatch } from './sources';
+export type { SourceHealth, SourcesView } from './sources';
+export { PUBLIC_FILES } from './public';
+export { ServiceConfigError, loadServiceConfig, parseListenAddress, parseListener, serviceOptionsFrom, validateServiceConfig } from './config';
+export type { ServiceFileConfig } from './config';
