@@ -11,21 +11,16 @@
  * - the app's server `listen`: bound to A09_BIND_HOST when set; the startup line is printed once it listens.
  * Nothing here may break the shop: every failure is a loud line on stderr and the shop runs on.
  */
-const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 const { setTimeout } = require('node:timers');
 const { readConfig } = require('./config.cjs');
 const { hookListen, listenArgsWithHost } = require('./listen.cjs');
 const { hookRequire } = require('./module-hook.cjs');
+const { describeError, fixedErrorHandler, naiveErrorHandler, ownModule, setUpFixed, setUpNaive } = require('./setup.cjs');
 
 const PREFIX = 'a09 preload';
 const MAX_EMIT_ERROR_LINES = 5;
-
-function describeError(error) {
-  if (error === null || typeof error !== 'object') return String(error);
-  return error.code !== undefined && !String(error.message).includes(error.code) ? `${error.message} (${error.code})` : String(error.message);
-}
 
 class Preload {
   /**
@@ -61,10 +56,9 @@ class Preload {
 
   /** Requires one of our built modules, with the require hook off (our code gets the real packages). */
   own(relative) {
-    const file = path.join(this.config.packageDir, relative);
     this.loadingOwn = true;
     try {
-      return require(file);
+      return ownModule(this.config.packageDir, relative);
     } finally {
       this.loadingOwn = false;
     }
@@ -113,93 +107,30 @@ class Preload {
     }
     this.app = app;
     if (this.config.mode === 'off') return;
-    if (this.config.mode === 'fixed') this.setUpFixed(app);
-    else this.setUpNaive();
+    this.setUp(app);
     if (!this.active) return;
     this.watchUse(app);
   }
 
-  readJwtPublicKey() {
-    const setting = this.config.jwtPublicKey;
-    if (setting.pem !== undefined) {
-      this.jwt = setting.from;
-      return setting.pem;
-    }
-    try {
-      const pem = fs.readFileSync(setting.path, 'utf8');
-      if (!pem.includes('-----BEGIN')) throw new Error(`${setting.from} is not a PEM public key`);
-      this.jwt = setting.from;
-      return pem;
-    } catch (error) {
-      this.jwt = `MISSING (${setting.from})`;
-      this.refuse(
-        'JWT public key',
-        `cannot read ${setting.path}: ${describeError(error)}. Tokens are not verified: no actor on events, forged tokens ` +
-          '(alg none, HS256 with the public key) are not recognised. Run from the Juice Shop folder or set A09_JWT_PUBLIC_KEY.',
-      );
-      return undefined;
-    }
-  }
-
-  createEmitter() {
-    const { config } = this;
-    const ship = this.own('dist/src/ship/index.js');
-    if (typeof ship.createAuditLogger !== 'function') throw new Error('the built package has no createAuditLogger (src/ship)');
-    const options = { app: config.app, spoolDir: config.spoolDir };
-    if (config.collector !== undefined) options.collector = config.collector.url;
-    else options.file = config.eventsFile;
-    if (config.tls !== undefined) options.tls = config.tls;
-    if (config.hmacKey !== undefined) options.hmacKey = config.hmacKey;
-    if (config.heartbeatMs !== undefined) options.heartbeatMs = config.heartbeatMs;
-    return ship.createAuditLogger(options);
-  }
-
-  setUpFixed(app) {
-    let middleware;
-    try {
-      middleware = this.own('dist/middleware/index.js');
-      this.redactUrl = this.makeUrlRedactor();
-    } catch (error) {
-      this.refuse('fixed mode', `the built a09 package is not usable at ${this.config.packageDir}: ${describeError(error)} (run \`npm run build\` there, or set A09_PACKAGE_DIR); the shop runs without a09`);
-      return;
-    }
-    const jwtPublicKey = this.readJwtPublicKey();
-    try {
-      this.emitter = this.createEmitter();
-    } catch (error) {
-      this.refuse('fixed mode', `cannot start the event sender: ${describeError(error)}; the shop runs without a09`);
-      return;
-    }
-    this.stack = middleware.a09({
-      emitter: this.emitter,
-      ...(jwtPublicKey !== undefined && { jwtPublicKey }),
-      ...(this.config.trustedProxies.length > 0 && { trustedProxies: this.config.trustedProxies }),
+  setUp(app) {
+    const io = {
+      own: (relative) => this.own(relative),
+      refuse: (what, why) => this.refuse(what, why),
       onEmitError: (error) => this.onEmitError(error),
-    });
-    const [context, ...rest] = this.stack.first;
-    app.use(context);
-    if (this.stack.helmet !== undefined) app.use(this.stack.helmet);
-    for (const handler of rest) app.use(handler);
-    this.stack.param(app);
-    this.active = true;
-  }
-
-  makeUrlRedactor() {
-    const { redactUrl, sensitiveKeySet } = this.own('dist/middleware/lib/redact.js');
-    const keys = sensitiveKeySet();
-    return (url) => redactUrl(url, keys);
-  }
-
-  setUpNaive() {
-    const { config } = this;
-    try {
-      const { createNaiveLogging } = this.own('dist/src/shop/naive.js');
-      const collector = config.collector === undefined ? undefined : { host: config.collector.host, port: config.collector.port };
-      this.naive = createNaiveLogging(config.logDir, collector);
-      this.active = true;
-    } catch (error) {
-      this.refuse('naive mode', `the naive logging could not start: ${describeError(error)}; the shop runs as stock`);
+    };
+    const mounted = this.config.mode === 'fixed' ? setUpFixed(this.config, io) : setUpNaive(this.config, io);
+    if (mounted === undefined) return;
+    if (mounted.kind === 'fixed') {
+      this.stack = mounted.stack;
+      this.emitter = mounted.emitter;
+      this.redactUrl = mounted.redactUrl;
+      this.jwt = mounted.jwt;
+      for (const handler of mounted.first) app.use(handler);
+      this.stack.param(app);
+    } else {
+      this.naive = mounted.naive;
     }
+    this.active = true;
   }
 
   onEmitError(error) {
@@ -259,17 +190,10 @@ class Preload {
   wrapErrorHandlerInstance(handler, module) {
     if (!this.active) return handler;
     this.seen.errorhandlerMade = true;
-    let wrapped;
-    if (this.stack !== undefined) {
-      // The generic page takes its title from the handler it wraps: let it see the module's current title.
-      Object.defineProperty(handler, 'title', { get: () => module.title, configurable: true });
-      wrapped = this.stack.errorHandler(handler);
-    } else {
-      const { errorLogger } = this.naive;
-      wrapped = function errorHandler(error, req, res, next) {
-        errorLogger(error, req, res, (passed) => handler(passed === undefined ? error : passed, req, res, next));
-      };
-    }
+    // The generic page takes its title from the module (server.ts sets errorhandler.title after requiring).
+    const wrapped = this.stack !== undefined
+      ? fixedErrorHandler(this.stack, handler, () => module.title)
+      : naiveErrorHandler(this.naive.errorLogger, handler);
     this.ourErrorHandlers.add(wrapped);
     return wrapped;
   }
