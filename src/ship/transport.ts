@@ -43,7 +43,13 @@ export interface SyslogTransportOptions extends TransportStream.TransportStreamO
   /** RFC 5424 facility; default 13 (log audit). */
   facility?: number;
   procId?: string;
-  /** UDP: a message larger than this is cut down to its header fields; default 65507. */
+  /**
+   * A message larger than this is sent without its detail (and says so), on every protocol. Default
+   * 256 KiB; set it to the collector's limit (rsyslog: maxMessageSize, default 8 KiB, and imtcp's
+   * MaxFrameSize, default 200000) so nothing is truncated there.
+   */
+  maxMessageBytes?: number;
+  /** UDP: the limit is the smaller of this and maxMessageBytes; default 65507. */
   maxDatagramBytes?: number;
   now?: () => number;
 }
@@ -140,6 +146,7 @@ export class SyslogTransport extends TransportStream {
   private readonly now: () => number;
   private readonly replayWindowMs: number;
   private readonly replayWindowCount: number;
+  private readonly messageLimit: number;
   private spool: Spool | undefined;
   private spoolError: Error | undefined;
   private spoolRetryAt = 0;
@@ -173,6 +180,8 @@ export class SyslogTransport extends TransportStream {
     this.replayWindowMs = options.replayWindowMs ?? 10_000;
     this.replayWindowCount = options.replayWindowCount ?? 10_000;
     this.target = typeof options.collector === 'string' ? parseCollectorUrl(options.collector) : options.collector;
+    const maxMessageBytes = options.maxMessageBytes ?? 256 * 1024;
+    this.messageLimit = this.target.protocol === 'udp' ? Math.min(maxMessageBytes, options.maxDatagramBytes ?? 65507) : maxMessageBytes;
     // winston re-emits a transport's 'error' on the logger; a Writable can still emit one (write after end).
     this.on('error', () => undefined);
     this.connection = new CollectorConnection({
@@ -243,12 +252,11 @@ export class SyslogTransport extends TransportStream {
       return;
     }
     let message: Buffer = Buffer.from(formatRfc5424(event, { facility: this.options.facility, procId: this.options.procId }), 'utf8');
-    const limit = this.options.maxDatagramBytes ?? 65507;
-    if (this.target.protocol === 'udp' && message.length > limit) message = this.shrink(event, message.length, limit);
+    if (message.length > this.messageLimit) message = this.shrink(event, message.length, this.messageLimit);
     this.store(event.instance, event.seq, message, info.priority === true);
   }
 
-  /** UDP cannot carry a message this large: send the event without its detail, and say so. */
+  /** The collector cannot take a message this large: send the event without its detail, and say so. */
   private shrink(event: AuditEvent, bytes: number, limit: number): Buffer {
     const cut = (text: string | undefined): string | undefined => (text === undefined ? undefined : text.slice(0, 512));
     const reduced: AuditEvent = {
@@ -257,7 +265,7 @@ export class SyslogTransport extends TransportStream {
       reason: cut(event.reason),
       where: { ...event.where, url: cut(event.where?.url) },
       who: { ...event.who, userAgent: cut(event.who?.userAgent), forwardedFor: cut(event.who?.forwardedFor) },
-      detail: { truncated: `the event took ${bytes} bytes, more than a datagram (${limit})` },
+      detail: { truncated: `the event took ${bytes} bytes, more than the collector takes (${limit})` },
     };
     if (reduced.reason === undefined) delete reduced.reason;
     return Buffer.from(formatRfc5424(reduced, { facility: this.options.facility, procId: this.options.procId }), 'utf8');
