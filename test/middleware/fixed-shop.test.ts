@@ -153,6 +153,42 @@ describe('practice shop, fixed mode', () => {
   });
 });
 
+describe('practice shop, fixed mode with the real audit logger (createAuditLogger -> JSON-lines file)', () => {
+  it('ships complete, sanitized events through the logger and closes it with the shop', async () => {
+    const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'a09-mw-'));
+    const file = path.join(logDir, '..', `${path.basename(logDir)}-events.jsonl`);
+    const shop = await createShop({ mode: 'fixed', logDir, keys, fixed: { logger: { file, heartbeatMs: 0, hmacKey: 'k' } } });
+    const listening = await shop.listen(0, '127.0.0.1');
+    try {
+      const http = request(listening.url);
+      await http.post('/rest/user/login').set('Content-Type', 'application/json').send(json({ email: "' OR 1=1--", password: 'admin123' })).expect(200);
+      await http.get('/rest/user/change-password?current=admin123&new=Zz9-secret&repeat=Zz9-secret').expect(500);
+    } finally {
+      await shop.close();
+    }
+    const text = fs.readFileSync(file, 'utf8');
+    fs.rmSync(logDir, { recursive: true, force: true });
+    fs.rmSync(file, { force: true });
+    const events = text.trim().split('\n').map((line) => JSON.parse(line) as { type: string; seq: number; where: { url?: string } });
+    expect(events.map((e) => e.type)).toEqual([
+      'malicious_sqli',
+      'authn_login_success',
+      'http_request',
+      'sys_error',
+      'authn_password_change_fail',
+      'http_request',
+    ]);
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(events[4]?.where.url).toBe('/rest/user/change-password?current=[REDACTED]&new=[REDACTED]&repeat=[REDACTED]');
+    for (const secret of ['admin123', 'Zz9-secret', md5('admin123'), 'admin@juice-sh.op']) expect(text).not.toContain(secret);
+  });
+
+  it('defaults to a JSON-lines file beside the log directory, not inside what /support/logs serves', async () => {
+    const { defaultLoggerOptions } = await import('../../src/shop/fixed');
+    expect(defaultLoggerOptions('/srv/shop/logs')).toEqual({ app: 'juice-shop', file: '/srv/shop/a09-audit/events.jsonl' });
+  });
+});
+
 describe('canary secrets', () => {
   const newPassword = 'Canary-N3w-Pass!';
   const card = '4111111111111111';
