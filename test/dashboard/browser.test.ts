@@ -3,6 +3,14 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { CollectorService } from '../../src/dashboard';
 import { TOKEN, loginFail, newSource, sendEvents, serviceErrors, startTestService, tempDir } from './helpers';
 
+// What the functions run in the page use, typed here (module scope) rather than pulling the DOM lib into the project.
+declare const window: Record<string, unknown>;
+declare const document: {
+  querySelector(selector: string): { textContent: string | null } | null;
+  querySelectorAll(selector: string): { length: number };
+  scripts: ArrayLike<{ getAttribute(name: string): string | null }>;
+};
+
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
@@ -87,7 +95,7 @@ describeInBrowser('the dashboard in Chromium', () => {
     await sendEvents(tcp, [loginFail(shop, 'jim@juice-sh.op', { reason: XSS_REASON, who: { ip: '203.0.113.66' }, where: { method: 'POST', url: XSS_URL, requestId: 'req-y', status: 401 } })]);
     await page.waitForFunction(() => document.querySelector('#alerts tbody tr td.alert-count')?.textContent === '6');
     expect(await page.locator('#alerts tbody tr').count()).toBe(1);
-    expect(await page.evaluate(() => (window as unknown as { __marker?: string }).__marker)).toBe('same page');
+    expect(await page.evaluate(() => window.__marker)).toBe('same page');
   });
 
   it('shows the events behind an alert on click, attacker text as text: no script runs, no element is added', async () => {
@@ -103,9 +111,9 @@ describeInBrowser('the dashboard in Chromium', () => {
     expect(await page.locator('#detail-table pre').first().textContent()).toContain('<iframe src=');
 
     const injected = await page.evaluate(() => ({
-      xss: (window as unknown as { __xss?: number }).__xss,
+      xss: window.__xss,
       elements: document.querySelectorAll('img, svg, iframe, object, embed, body script:not([src])').length,
-      scripts: [...document.scripts].map((script) => script.getAttribute('src')),
+      scripts: Array.from(document.scripts).map((script) => script.getAttribute('src')),
     }));
     expect(injected).toEqual({ xss: undefined, elements: 0, scripts: ['/app.js'] });
     expect(pageErrors).toEqual([]);
