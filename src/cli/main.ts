@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { UsageError, UserError, type Command } from './command';
+import { collectorCommand } from './commands/collector';
+import { shopCommand } from './commands/shop';
 import { verifyCommand } from './commands/verify';
 
-const COMMANDS: Command[] = [verifyCommand];
+const COMMANDS: Command[] = [collectorCommand, shopCommand, verifyCommand];
 
 export const commandNames = (): string[] => COMMANDS.map((c) => c.name);
 
