@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import request from 'supertest';
-import { loadServiceConfig, serviceOptionsFrom, startCollectorService, type AlertSink, type CollectorService } from '../../src/dashboard';
+import { loadServiceConfig, serviceOptionsFrom, startCollectorService, type AlertSink } from '../../src/dashboard';
 import type { AlertChange } from '../../src/detect';
 import { formatRfc5424 } from '../../src/ship/rfc5424';
 import { TOKEN, bearer, eagerRules, loginFail, newSource, sendEvents, startTestService, tempDir, waitFor } from './helpers';
