@@ -143,7 +143,7 @@ function readConfig(env = process.env, cwd = process.cwd()) {
   const jwtSetting = text(env, 'A09_JWT_PUBLIC_KEY');
   const jwtPublicKey = jwtSetting !== undefined && jwtSetting.startsWith('-----BEGIN')
     ? { pem: jwtSetting, from: 'A09_JWT_PUBLIC_KEY (PEM)' }
-    : { path: path.resolve(cwd, jwtSetting ?? path.join('encryptionkeys', 'jwt.pub')), from: jwtSetting ?? 'encryptionkeys/jwt.pub' };
+    : { file: jwtSetting ?? path.join('encryptionkeys', 'jwt.pub'), from: jwtSetting ?? 'encryptionkeys/jwt.pub' };
 
   const trustedProxies = (text(env, 'A09_TRUSTED_PROXIES') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   const packageDir = path.resolve(cwd, text(env, 'A09_PACKAGE_DIR') ?? path.join(__dirname, '..', '..'));

@@ -9,7 +9,9 @@ const path = require('node:path');
 
 function describeError(error) {
   if (error === null || typeof error !== 'object') return String(error);
-  return error.code !== undefined && !String(error.message).includes(error.code) ? `${error.message} (${error.code})` : String(error.message);
+  // First line only: a MODULE_NOT_FOUND message goes on with its require stack.
+  const message = String(error.message).split('\n')[0];
+  return error.code !== undefined && !message.includes(error.code) ? `${message} (${error.code})` : message;
 }
 
 /** One of our built modules (`dist/...`) from the package folder. */
@@ -17,17 +19,21 @@ function ownModule(packageDir, relative) {
   return require(path.join(packageDir, relative));
 }
 
-/** The RS256 public key: PEM from the setting, or read from the file (Juice Shop's encryptionkeys/jwt.pub). */
+/**
+ * The RS256 public key: PEM from the setting, or read from the file (Juice Shop's encryptionkeys/jwt.pub),
+ * relative to the working directory when the app is created (Juice Shop reads it relative to its folder).
+ */
 function readJwtPublicKey(setting, refuse) {
   if (setting.pem !== undefined) return { pem: setting.pem, label: setting.from };
+  const file = path.resolve(setting.file);
   try {
-    const pem = fs.readFileSync(setting.path, 'utf8');
+    const pem = fs.readFileSync(file, 'utf8');
     if (!pem.includes('-----BEGIN')) throw new Error(`${setting.from} is not a PEM public key`);
     return { pem, label: setting.from };
   } catch (error) {
     refuse(
       'JWT public key',
-      `cannot read ${setting.path}: ${describeError(error)}. Tokens are not verified: no actor on events, forged tokens ` +
+      `cannot read ${file}: ${describeError(error)}. Tokens are not verified: no actor on events, forged tokens ` +
         '(alg none, HS256 with the public key) are not recognised. Run from the Juice Shop folder or set A09_JWT_PUBLIC_KEY.',
     );
     return { pem: undefined, label: `MISSING (${setting.from})` };
