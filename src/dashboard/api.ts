@@ -130,6 +130,8 @@ export function createDashboardApp(context: DashboardContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // < > & as \u escapes in JSON: a response can never be read as markup, whatever sniffs it.
+  app.set('json escape', true);
   // Flat parameters only: `a[b]=` stays a string, a repeated one is an array and refused.
   app.set('query parser', 'simple');
   app.use((_request, _response, next) => {

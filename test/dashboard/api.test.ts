@@ -291,3 +291,16 @@ describe('GET /api/sources and /api/stats', () => {
     });
   });
 });
+
+describe('JSON responses', () => {
+  it('escape markup characters, so attacker text in an event can never be read as HTML', async () => {
+    const third = newSource('shop-3');
+    const payload = '/search?q=<script>alert(1)</script>&x=1';
+    await sendEvents(service.addresses.tcp?.port ?? 0, [third.create({ type: 'http_request', outcome: 'info', ...web('192.0.2.77', payload, 200) })]);
+    const response = await get('/api/events?source=shop-3');
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(response.text).not.toMatch(/[<>&]/);
+    expect(response.text).toContain('\\u003cscript\\u003e');
+    expect(response.body.events[0].event.where.url).toBe(payload);
+  });
+});

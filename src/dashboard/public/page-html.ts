@@ -20,9 +20,10 @@ export const PAGE_HTML = String.raw`<!doctype html>
 </header>
 
 <section id="login" class="panel">
-  <form id="login-form" autocomplete="off">
+  <form id="login-form" method="post" autocomplete="off">
     <label for="token">API token</label>
-    <input id="token" name="token" type="password" spellcheck="false" required>
+    <!-- No name attribute: even a submission without script (which the CSP blocks too) carries no token. -->
+    <input id="token" type="password" spellcheck="false" required>
     <button id="connect" type="submit">Connect</button>
     <p id="login-error" class="error" role="alert" hidden></p>
     <p class="hint">The collector printed its token when it started (or reads it from A09_COLLECTOR_TOKEN).

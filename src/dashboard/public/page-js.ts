@@ -9,6 +9,8 @@ export const PAGE_JS = String.raw`(function () {
 
   var TOKEN_KEY = 'a09-collector-token';
   var ALERT_KINDS = ['alert', 'alert-update', 'alert-close'];
+  /** Rows kept in the page; past it the oldest rows go (the API still has them). */
+  var MAX_ALERT_ROWS = 1000;
   var state = { token: null, stream: null, retry: null, alerts: new Map(), selected: null, eventsQuery: null, eventsNext: null };
 
   function byId(id) { return document.getElementById(id); }
@@ -181,6 +183,12 @@ export const PAGE_JS = String.raw`(function () {
       state.alerts.set(alert.id, entry);
       var body = byId('alerts').tBodies[0];
       body.insertBefore(row, body.firstChild);
+      if (state.alerts.size > MAX_ALERT_ROWS) {
+        var oldest = state.alerts.keys().next().value;
+        var gone = state.alerts.get(oldest);
+        state.alerts.delete(oldest);
+        if (gone && gone.row.parentNode) gone.row.parentNode.removeChild(gone.row);
+      }
     }
     entry.alert = alert;
     fillAlertRow(entry.row, alert);
