@@ -334,12 +334,18 @@ export class Collector {
   private sendAcks(): void {
     for (const connection of this.ackWaiting) {
       let lines = '';
+      let count = 0;
       for (const { host, instance } of connection.acks.values()) {
         const seq = this.store.contiguousSeq(host, instance);
-        if (seq > 0) lines += `ACK ${instance} ${seq}\n`;
+        if (seq > 0) {
+          lines += `ACK ${instance} ${seq}\n`;
+          count++;
+        }
       }
       connection.acks.clear();
-      if (lines.length > 0) connection.writeAcks(lines, this.limits.maxAckBacklogBytes);
+      if (count === 0) continue;
+      if (connection.writeAcks(lines, this.limits.maxAckBacklogBytes)) this.counters.acks(count, 0);
+      else this.counters.acks(0, count);
     }
     this.ackWaiting.clear();
   }

@@ -99,8 +99,9 @@ export class StreamConnection {
   }
 
   /** Write ACK lines unless the peer stopped reading them (they are cumulative: a later one replaces a lost one). */
-  writeAcks(lines: string, maxBacklogBytes: number): void {
-    if (this.socket.destroyed || !this.socket.writable || this.socket.writableLength > maxBacklogBytes) return;
+  writeAcks(lines: string, maxBacklogBytes: number): boolean {
+    if (this.socket.destroyed || !this.socket.writable || this.socket.writableLength > maxBacklogBytes) return false;
     this.socket.write(lines);
+    return true;
   }
 }

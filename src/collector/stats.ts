@@ -48,6 +48,8 @@ export interface CollectorStats {
   accepted: number;
   rejected: ReasonCounts;
   connections: { open: number; peak: number; accepted: number };
+  /** ACK lines written back, and lines not written because the peer stopped reading (rsyslog, logger). */
+  acks: { written: number; skipped: number };
   peers: PeerStats[];
 }
 
@@ -78,6 +80,8 @@ export class CollectorCounters {
   private openConnections = 0;
   private peakConnections = 0;
   private acceptedConnections = 0;
+  private acksWritten = 0;
+  private acksSkipped = 0;
 
   constructor(private readonly maxTrackedPeers: number) {}
 
@@ -110,7 +114,13 @@ export class CollectorCounters {
   reject(reason: RejectReason, ip: string): void {
     this.rejected[reason]++;
     const peer = this.peer(ip);
+    if (peer.lastSeen === 0) peer.lastSeen = Date.now();
     peer.rejected[reason] = (peer.rejected[reason] ?? 0) + 1;
+  }
+
+  acks(written: number, skipped: number): void {
+    this.acksWritten += written;
+    this.acksSkipped += skipped;
   }
 
   connectionOpened(ip: string): void {
@@ -144,6 +154,7 @@ export class CollectorCounters {
       accepted: this.acceptedRecords,
       rejected: { ...this.rejected },
       connections: { open: this.openConnections, peak: this.peakConnections, accepted: this.acceptedConnections },
+      acks: { written: this.acksWritten, skipped: this.acksSkipped },
       peers,
     };
   }
