@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Collector } from '../collector';
-import type { Detector } from '../detect';
+import type { Detector, Escalator } from '../detect';
 import type { AlertStore } from './alert-store';
 import { TicketBook, TokenCheck } from './auth';
 import { FilterError, alertQueryFrom, apiRecord, eventQueryFrom, nextPage, type QueryParams } from './filters';
@@ -27,6 +27,8 @@ export interface DashboardContext {
   tickets: TicketBook;
   counters: HttpCounters;
   startedAt: string;
+  /** When escalation is configured: its counters show in /api/stats. */
+  escalator?: Escalator;
   /** Alerts sent in the stream's first (snapshot) event (default 200). */
   snapshotAlerts?: number;
   onError: (error: Error) => void;
@@ -181,6 +183,7 @@ export function createDashboardApp(context: DashboardContext): express.Express {
       collector: context.collector.stats(),
       detector: context.detector.stats(),
       alerts: context.alerts.counts(),
+      ...(context.escalator === undefined ? {} : { escalation: context.escalator.stats() }),
       http: {
         ...context.counters,
         streamClients: context.stream.clientCount,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { CollectorLimits, ListenAddress, TlsListenOptions } from '../collector';
+import type { AlertChangeKind, EscalationConfig } from '../detect';
 import type { CollectorServiceOptions } from './service';
 
 /** A configuration file that cannot be used; the message names the file and the field. */
@@ -23,6 +24,11 @@ export class ServiceConfigError extends Error {
  * tickMs: 1000
  * limits: { maxConnections: 2048 }
  * store: { batchSize: 2000, batchDelayMs: 20, synchronous: FULL }
+ * escalation:                      # optional: alerts sent on (src/detect escalator)
+ *   changes: [alert]               # which changes: alert, alert-update, alert-close
+ *   severityAtMost: 3
+ *   syslog: { url: tcp://siem.example:514, tls: { ca: ./siem-ca.pem } }   # as syslog severity 1
+ *   webhook: { url: https://hooks.example/a09, headers: { authorization: Bearer ... }, maxAttempts: 5 }
  * # token and chainKey are better given as A09_COLLECTOR_TOKEN and A09_CHAIN_KEY
  * ```
  */
@@ -39,9 +45,31 @@ export interface ServiceFileConfig {
   tickMs?: number;
   limits?: Partial<CollectorLimits>;
   store?: { batchSize?: number; batchDelayMs?: number; synchronous?: 'FULL' | 'NORMAL' };
+  escalation?: FileEscalation;
 }
 
-const TOP_KEYS = ['db', 'host', 'udp', 'tcp', 'tls', 'http', 'token', 'chainKey', 'rules', 'tickMs', 'limits', 'store'];
+/** Escalation as a file gives it: TLS material as file paths. */
+export interface FileEscalation {
+  changes?: AlertChangeKind[];
+  severityAtMost?: number;
+  syslog?: {
+    url: string;
+    facility?: number;
+    host?: string;
+    app?: string;
+    maxQueue?: number;
+    connectTimeoutMs?: number;
+    tls?: { ca?: string; cert?: string; key?: string; servername?: string };
+  };
+  webhook?: { url: string; headers?: Record<string, string>; timeoutMs?: number; maxAttempts?: number; maxQueue?: number };
+}
+
+const TOP_KEYS = ['db', 'host', 'udp', 'tcp', 'tls', 'http', 'token', 'chainKey', 'rules', 'tickMs', 'limits', 'store', 'escalation'];
+const ESCALATION_KEYS = ['changes', 'severityAtMost', 'syslog', 'webhook'];
+const SYSLOG_KEYS = ['url', 'facility', 'host', 'app', 'maxQueue', 'connectTimeoutMs', 'tls'];
+const SYSLOG_TLS_KEYS = ['ca', 'cert', 'key', 'servername'];
+const WEBHOOK_KEYS = ['url', 'headers', 'timeoutMs', 'maxAttempts', 'maxQueue'];
+const CHANGE_KINDS: readonly AlertChangeKind[] = ['alert', 'alert-update', 'alert-close'];
 const TLS_KEYS = ['listen', 'cert', 'key', 'ca', 'requireClientCert'];
 const STORE_KEYS = ['batchSize', 'batchDelayMs', 'synchronous'];
 const LIMIT_KEYS: readonly (keyof CollectorLimits)[] = [
@@ -96,6 +124,55 @@ function address(value: unknown, where: string): string | number | false {
   return expect<string | number | false>(typeof value === 'string' || typeof value === 'number' || value === false, value, where, 'host:port, a port or false');
 }
 
+function mapping(value: unknown, where: string, allowed: readonly string[]): Json {
+  if (!isObject(value)) throw new ServiceConfigError(`${where} must be a mapping`);
+  unknownKeys(value, allowed, where);
+  return value;
+}
+
+function optionalString(object: Json, key: string, where: string): void {
+  if (object[key] !== undefined) expect(typeof object[key] === 'string' && object[key] !== '', object[key], `${where}.${key}`, 'a non-empty string');
+}
+
+function optionalInteger(object: Json, key: string, where: string, min: number, max: number): void {
+  const value = object[key];
+  if (value !== undefined) expect(typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max, value, `${where}.${key}`, `an integer from ${min} to ${max}`);
+}
+
+/** Shapes only: URLs are checked by createEscalator when the service starts. */
+function validateEscalation(value: unknown, where: string): FileEscalation {
+  const escalation = mapping(value, where, ESCALATION_KEYS);
+  if (escalation.changes !== undefined) {
+    const changes = escalation.changes;
+    expect(Array.isArray(changes) && changes.every((kind) => (CHANGE_KINDS as readonly unknown[]).includes(kind)), changes, `${where}.changes`, `a list of ${CHANGE_KINDS.join(', ')}`);
+  }
+  optionalInteger(escalation, 'severityAtMost', where, 0, 7);
+  if (escalation.syslog !== undefined) {
+    const syslog = mapping(escalation.syslog, `${where}.syslog`, SYSLOG_KEYS);
+    expect(typeof syslog.url === 'string' && syslog.url !== '', syslog.url, `${where}.syslog.url`, 'a URL (tcp://, tls:// or udp://)');
+    for (const key of ['host', 'app']) optionalString(syslog, key, `${where}.syslog`);
+    optionalInteger(syslog, 'facility', `${where}.syslog`, 0, 23);
+    optionalInteger(syslog, 'maxQueue', `${where}.syslog`, 1, 1_000_000);
+    optionalInteger(syslog, 'connectTimeoutMs', `${where}.syslog`, 1, 600_000);
+    if (syslog.tls !== undefined) {
+      const tls = mapping(syslog.tls, `${where}.syslog.tls`, SYSLOG_TLS_KEYS);
+      for (const key of SYSLOG_TLS_KEYS) optionalString(tls, key, `${where}.syslog.tls`);
+    }
+  }
+  if (escalation.webhook !== undefined) {
+    const webhook = mapping(escalation.webhook, `${where}.webhook`, WEBHOOK_KEYS);
+    expect(typeof webhook.url === 'string' && webhook.url !== '', webhook.url, `${where}.webhook.url`, 'an http:// or https:// URL');
+    if (webhook.headers !== undefined) {
+      const headers = webhook.headers;
+      expect(isObject(headers) && Object.values(headers).every((header) => typeof header === 'string'), headers, `${where}.webhook.headers`, 'a mapping of strings');
+    }
+    optionalInteger(webhook, 'timeoutMs', `${where}.webhook`, 1, 600_000);
+    optionalInteger(webhook, 'maxAttempts', `${where}.webhook`, 1, 100);
+    optionalInteger(webhook, 'maxQueue', `${where}.webhook`, 1, 1_000_000);
+  }
+  return escalation as FileEscalation;
+}
+
 /** Check a parsed file against ServiceFileConfig. */
 export function validateServiceConfig(value: unknown, source: string): ServiceFileConfig {
   if (!isObject(value)) throw new ServiceConfigError(`${source}: the configuration must be a mapping`);
@@ -140,6 +217,7 @@ export function validateServiceConfig(value: unknown, source: string): ServiceFi
       config.store.synchronous = expect<'FULL' | 'NORMAL'>(store.synchronous === 'FULL' || store.synchronous === 'NORMAL', store.synchronous, where('store.synchronous'), 'FULL or NORMAL');
     }
   }
+  if (value.escalation !== undefined) config.escalation = validateEscalation(value.escalation, where('escalation'));
   return config;
 }
 
@@ -166,7 +244,31 @@ export function loadServiceConfig(file: string): ServiceFileConfig {
     config.tls = { ...config.tls, cert: resolve(config.tls.cert), key: resolve(config.tls.key) };
     if (config.tls.ca !== undefined) config.tls.ca = resolve(config.tls.ca);
   }
+  const forwardTls = config.escalation?.syslog?.tls;
+  if (forwardTls !== undefined) {
+    for (const key of ['ca', 'cert', 'key'] as const) {
+      const file = forwardTls[key];
+      if (file !== undefined) forwardTls[key] = resolve(file);
+    }
+  }
   return config;
+}
+
+function escalationFrom(file: FileEscalation): EscalationConfig {
+  const { syslog, ...rest } = file;
+  const escalation: EscalationConfig = { ...rest };
+  if (syslog !== undefined) {
+    const { tls, ...forward } = syslog;
+    escalation.syslog = { ...forward };
+    if (tls !== undefined) {
+      escalation.syslog.tls = {};
+      if (tls.ca !== undefined) escalation.syslog.tls.ca = readPem(tls.ca, 'escalation.syslog.tls.ca');
+      if (tls.cert !== undefined) escalation.syslog.tls.cert = readPem(tls.cert, 'escalation.syslog.tls.cert');
+      if (tls.key !== undefined) escalation.syslog.tls.key = readPem(tls.key, 'escalation.syslog.tls.key');
+      if (tls.servername !== undefined) escalation.syslog.tls.servername = tls.servername;
+    }
+  }
+  return escalation;
 }
 
 /** Service options from a file configuration (TLS files are read here). `db` must be set by then. */
@@ -191,6 +293,7 @@ export function serviceOptionsFrom(config: ServiceFileConfig & { db: string }): 
   if (config.rules !== undefined) options.rules = config.rules;
   if (config.tickMs !== undefined) options.tickMs = config.tickMs;
   if (config.limits !== undefined) options.limits = config.limits;
+  if (config.escalation !== undefined) options.escalation = escalationFrom(config.escalation);
   if (config.store !== undefined || config.chainKey !== undefined) {
     options.store = { ...config.store };
     if (config.chainKey !== undefined) options.store.chainKey = config.chainKey;

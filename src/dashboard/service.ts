@@ -1,10 +1,22 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Collector, type BoundAddress, type CollectorAddresses, type CollectorLimits, type CollectorOptions, type ListenAddress, type TlsListenOptions } from '../collector';
-import { createDetector, defaultDetectionConfig, loadDetectionConfig, type AlertChange, type DetectionConfig, type Detector, type DetectorOptions } from '../detect';
+import {
+  createDetector,
+  createEscalator,
+  defaultDetectionConfig,
+  loadDetectionConfig,
+  type AlertChange,
+  type DetectionConfig,
+  type Detector,
+  type DetectorOptions,
+  type EscalationConfig,
+  type Escalator,
+} from '../detect';
 import { createDashboardApp, type HttpCounters } from './api';
 import { AlertStore, type AlertStoreOptions } from './alert-store';
 import { TicketBook, TokenCheck, generateToken, tokenProblem } from './auth';
+import { ServiceConfigError } from './config';
 import { SourceWatch } from './sources';
 import { EventStream, type EventStreamOptions } from './stream';
 
@@ -47,7 +59,14 @@ export interface CollectorServiceOptions {
     /** Lifetime of a stream ticket (default 30 s). */
     ticketTtlMs?: number;
   };
-  /** Escalators and other consumers of alert changes, called after the change is queued for storage. */
+  /**
+   * Escalation (src/detect): alerts forwarded as syslog severity 1 to an upstream receiver and/or posted to a
+   * webhook with retries. A bad URL fails the start before anything listens.
+   */
+  escalation?: EscalationConfig;
+  /** How long close() waits for queued escalations to go out (default 2000 ms). */
+  escalationFlushMs?: number;
+  /** Other consumers of alert changes, called after the change is queued for storage. */
   sinks?: AlertSink[];
   /** Failures the service survives; default a line on stderr. */
   onError?: (error: Error) => void;
@@ -61,6 +80,8 @@ export interface CollectorService {
   readonly collector: Collector;
   readonly detector: Detector;
   readonly alerts: AlertStore;
+  /** Present when escalation was configured. */
+  readonly escalator?: Escalator;
   readonly addresses: ServiceAddresses;
   /** The dashboard's URL (`http://127.0.0.1:8514/`). */
   readonly url: string;
@@ -99,7 +120,28 @@ export async function startCollectorService(options: CollectorServiceOptions): P
   if (problem !== undefined) throw new Error(problem);
   const rules = typeof options.rules === 'string' ? loadDetectionConfig(options.rules) : (options.rules ?? defaultDetectionConfig());
   const detector = createDetector(rules, options.detector);
-  const sinks = options.sinks ?? [];
+  // Built first: a bad URL throws here, before anything listens.
+  let escalator: Escalator | undefined;
+  try {
+    escalator = options.escalation !== undefined ? createEscalator(options.escalation) : undefined;
+  } catch (error) {
+    throw new ServiceConfigError(`escalation: ${(error as Error).message}`);
+  }
+  const sinks: AlertSink[] = [...(options.sinks ?? [])];
+  if (escalator !== undefined) {
+    const flushMs = options.escalationFlushMs ?? 2000;
+    const running = escalator;
+    sinks.push({
+      handle: (change) => running.escalate(change),
+      close: async () => {
+        await running.flush(flushMs);
+        await running.close();
+      },
+    });
+  }
+  const stopEscalator = async (): Promise<void> => {
+    await escalator?.close(0);
+  };
   const startedAt = new Date().toISOString();
 
   const alerts = new AlertStore({ ...options.alerts, path: options.alerts?.path ?? options.dbPath, onError });
@@ -108,6 +150,7 @@ export async function startCollectorService(options: CollectorServiceOptions): P
     staleAlertsClosed = alerts.closeStale();
   } catch (error) {
     alerts.close();
+    await stopEscalator();
     throw error;
   }
   const stream = new EventStream(options.stream);
@@ -142,6 +185,7 @@ export async function startCollectorService(options: CollectorServiceOptions): P
   } catch (error) {
     stream.close();
     alerts.close();
+    await stopEscalator();
     throw error;
   }
   // After the store commits: records carry their ids, so alerts can point at them.
@@ -169,6 +213,7 @@ export async function startCollectorService(options: CollectorServiceOptions): P
     tickets,
     counters,
     startedAt,
+    escalator,
     onError,
   });
   const server = http.createServer(app);
@@ -189,6 +234,7 @@ export async function startCollectorService(options: CollectorServiceOptions): P
     stream.close();
     await collector.close();
     alerts.close();
+    await stopEscalator();
     throw error;
   }
 
@@ -240,6 +286,7 @@ export async function startCollectorService(options: CollectorServiceOptions): P
     collector,
     detector,
     alerts,
+    escalator,
     addresses,
     url: `http://${urlHost(httpAddress.host)}:${httpAddress.port}/`,
     token,

@@ -111,6 +111,11 @@ describe('a09-lab collector (in process: argument errors)', () => {
     }
   });
 
+  it('refuses a bad escalation URL before listening, exit 1', async () => {
+    expect(await main(['collector', '--db', dir.file('hook.db'), '--udp', 'off', '--tcp', '0', '--http', '0', '--webhook', 'ftp://example.org/x'])).toBe(1);
+    expect(io.err.join('\n')).toMatch(/^a09-lab collector: escalation: webhook URL "ftp:\/\/example.org\/x": the scheme must be http or https$/);
+  });
+
   it('reports a bad config file by name and field', async () => {
     const file = dir.file('bad.yaml');
     writeFileSync(file, 'tcp: 0\nhttp: 0\nlistener: 5514\n');

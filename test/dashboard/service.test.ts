@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import http from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -67,6 +68,46 @@ describe('startCollectorService', () => {
     expect(service.alerts.list()).toHaveLength(1);
     await service.close();
     expect(closed).toBe(1);
+  });
+
+  it('escalates: an alert goes upstream as syslog severity 1 and to the webhook, and shows in the stats', async () => {
+    const lines: string[] = [];
+    const upstream = net.createServer((socket) => socket.on('data', (chunk: Buffer) => lines.push(chunk.toString('latin1'))));
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const posts: Array<{ headers: http.IncomingHttpHeaders; body: string }> = [];
+    const hook = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        posts.push({ headers: req.headers, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    const service = await startTestService(freshDb(), {
+      escalation: {
+        syslog: { url: `tcp://127.0.0.1:${(upstream.address() as net.AddressInfo).port}` },
+        webhook: { url: `http://127.0.0.1:${(hook.address() as net.AddressInfo).port}/a09`, headers: { authorization: 'Bearer hook-secret' } },
+      },
+    });
+    expect(service.escalator).toBeDefined();
+    const shop = newSource();
+    await sendEvents(service.addresses.tcp?.port ?? 0, Array.from({ length: 5 }, () => loginFail(shop)));
+    await waitFor(() => posts.length === 1 && lines.join('').includes('brute_force_account'), 'the alert upstream and at the webhook');
+    // Facility 13 (log audit) * 8 + severity 1 (alert), octet-counted.
+    expect(lines.join('')).toMatch(/^\d+ <105>1 \S+ \S+ a09-detect \d+ authn_login_fail_max \[a09alert@32473 change="alert" id="[0-9a-f-]{36}" rule="brute_force_account"/);
+    expect(posts[0].headers.authorization).toBe('Bearer hook-secret');
+    expect(JSON.parse(posts[0].body)).toMatchObject({ alert: { ruleId: 'brute_force_account', count: 5 } });
+    const stats = await request(service.url.replace(/\/$/, '')).get('/api/stats').set(...bearer());
+    expect(stats.body.escalation).toMatchObject({ escalated: 1, webhook: { delivered: 1 }, syslog: { sent: 1 } });
+    await service.close();
+    await new Promise((resolve) => upstream.close(resolve));
+    await new Promise((resolve) => hook.close(resolve));
+  });
+
+  it('refuses a bad escalation URL before listening', async () => {
+    await expect(startTestService(freshDb(), { escalation: { webhook: { url: 'ftp://example.org/hook' } } })).rejects.toThrow(/^escalation: webhook URL .* the scheme must be http or https/);
+    await expect(startTestService(freshDb(), { escalation: { syslog: { url: 'http://example.org' } } })).rejects.toThrow(/^escalation: /);
   });
 
   it('keeps alerts across a restart and closes the ones the previous run left open', async () => {
@@ -150,6 +191,9 @@ describe('configuration files', () => {
       ['limits: { maxConections: 5 }', /limits: unknown setting 'maxConections'/],
       ['store: { synchronous: OFF }', /store\.synchronous must be FULL or NORMAL/],
       ['tickMs: -1', /tickMs must be a positive integer/],
+      ['escalation: { webhook: { uri: x } }', /escalation\.webhook: unknown setting 'uri'/],
+      ['escalation: { changes: [opened] }', /escalation\.changes must be a list of alert, alert-update, alert-close/],
+      ['escalation: { syslog: { url: tcp://x:514, facility: 40 } }', /escalation\.syslog\.facility must be an integer from 0 to 23/],
       ['db: [', /wrong\.yaml: /],
     ];
     for (const [text, message] of cases) {

@@ -18,6 +18,7 @@ import { UsageError, UserError, usageErrors, type Command } from '../command';
 
 const USAGE = `a09-lab collector [--config FILE] [--db PATH] [--udp ADDR|off] [--tcp ADDR|off]
                   [--tls ADDR --cert PEM --key PEM [--ca PEM]] [--http ADDR] [--rules FILE] [--token TOKEN]
+                  [--forward URL] [--webhook URL]
 
 Receives syslog (RFC 5424/3164 over UDP, TCP, TLS), stores it in a hash-chained SQLite file, runs the
 detection rules, keeps the alerts, and serves the API and live dashboard. Runs until SIGINT or SIGTERM.
@@ -30,6 +31,9 @@ detection rules, keeps the alerts, and serves the API and live dashboard. Runs u
   --cert PEM      server certificate chain (file); --key PEM its private key; --ca PEM for client certificates
   --http ADDR     API and dashboard (default 127.0.0.1:${DEFAULT_HTTP_PORT})
   --rules FILE    detection rules, JSON or YAML (default: the shipped rules)
+  --forward URL   send each new alert on as syslog severity 1: tcp://, tls:// or udp://host:port
+  --webhook URL   POST each new alert as JSON to this http(s) URL, with retries
+                  (more escalation settings, such as headers and which changes go out: the config file)
   --token TOKEN   API bearer token, at least 16 characters (default: $A09_COLLECTOR_TOKEN, else a random one
                   printed at start). Prefer the environment: a flag shows in the process list.
 Environment: A09_COLLECTOR_TOKEN, A09_CHAIN_KEY (HMAC key for the hash chain; verify needs it too), A09_DB.`;
@@ -80,6 +84,14 @@ function settingsFrom(values: Record<string, string | boolean | undefined>): Set
   if (http !== undefined) config.http = http;
   const rules = text('rules');
   if (rules !== undefined) config.rules = rules;
+  const forward = text('forward');
+  const webhook = text('webhook');
+  if (forward !== undefined || webhook !== undefined) {
+    const escalation = { ...file.escalation };
+    if (forward !== undefined) escalation.syslog = { ...escalation.syslog, url: forward };
+    if (webhook !== undefined) escalation.webhook = { ...escalation.webhook, url: webhook };
+    config.escalation = escalation;
+  }
 
   const tls = flagListener(text('tls'), '--tls');
   const cert = text('cert');
@@ -140,7 +152,20 @@ function printStart(service: CollectorService, settings: Settings): void {
   line('db', path.resolve(settings.config.db));
   if (service.tokenGenerated) line('token', `${service.token}   (generated for this run; set A09_COLLECTOR_TOKEN to choose one)`);
   else line('token', `(from ${settings.tokenSource})`);
+  const escalation = settings.config.escalation;
+  if (escalation?.syslog !== undefined) line('alerts', `forwarded to ${escalation.syslog.url} (syslog severity 1)`);
+  if (escalation?.webhook !== undefined) line('alerts', `posted to ${redactUrlCredentials(escalation.webhook.url)}`);
   if (service.staleAlertsClosed > 0) line('note', `${service.staleAlertsClosed} alerts left open by an earlier run were closed`);
+}
+
+/** A webhook URL may carry a secret (user:password@, a key in the query): show scheme, host and path only. */
+function redactUrlCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}${parsed.search === '' ? '' : '?…'}`;
+  } catch {
+    return '(webhook)';
+  }
 }
 
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -175,6 +200,8 @@ export const collectorCommand: Command = {
           http: { type: 'string' },
           rules: { type: 'string' },
           token: { type: 'string' },
+          forward: { type: 'string' },
+          webhook: { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       }),
