@@ -14,4 +14,4 @@ export { SourceWatch } from './sources';
 export type { SourceHealth, SourcesView } from './sources';
 export { PUBLIC_FILES } from './public';
 export { ServiceConfigError, loadServiceConfig, parseListenAddress, parseListener, serviceOptionsFrom, validateServiceConfig } from './config';
-export type { ServiceFileConfig } from './config';
+export type { FileEscalation, ServiceFileConfig } from './config';
