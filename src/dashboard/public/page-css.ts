@@ -34,6 +34,7 @@ tbody tr:hover { background: rgba(127, 127, 127, 0.08); }
 .alert-row.fresh { background: var(--fresh); }
 .alert-row.state-closed { opacity: 0.6; }
 .sev { font-weight: 700; text-align: center; }
+.sev, .state, .alert-count, .time { white-space: nowrap; }
 .sev0, .sev1, .sev2 { color: var(--crit); }
 .sev3, .sev4 { color: var(--warn); }
 .summary, .description { max-width: 40rem; }

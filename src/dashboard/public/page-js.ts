@@ -164,8 +164,8 @@ export const PAGE_JS = String.raw`(function () {
     cell(row, alert.key ? alert.key.value : '', 'key');
     cell(row, alert.count, 'alert-count');
     cell(row, alert.state, 'state');
-    cell(row, shortTime(alert.firstAt));
-    cell(row, shortTime(alert.lastAt));
+    cell(row, shortTime(alert.firstAt), 'time');
+    cell(row, shortTime(alert.lastAt), 'time');
     cell(row, alert.summary, 'summary');
     row.hidden = !alertVisible(alert);
   }
@@ -270,7 +270,7 @@ export const PAGE_JS = String.raw`(function () {
       var event = record.event;
       var row = el('tr', null, 'event-row');
       cell(row, record.id);
-      cell(row, shortTime(record.receivedAt));
+      cell(row, shortTime(record.receivedAt), 'time');
       cell(row, (record.host || record.peer || '') + (record.app ? ' ' + record.app : ''));
       cell(row, event ? event.type : record.format);
       cell(row, event ? event.outcome : '');
