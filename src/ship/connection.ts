@@ -57,6 +57,12 @@ export interface ConnectionOptions {
   stallTimeoutMs?: number;
   /** UDP: datagrams handed to the kernel without their callback yet before we report backpressure; default 64. */
   udpMaxInflight?: number;
+  /**
+   * UDP has no flow control: a replay sent in one burst overflows the collector's receive buffer. At most
+   * udpBurst datagrams per udpPaceMs (default 32 per 8 ms, 4000/s); 0 disables pacing.
+   */
+  udpBurst?: number;
+  udpPaceMs?: number;
   /** UDP: larger messages are never sent (the transport shrinks them first); default 65507. */
   maxDatagramBytes?: number;
   /** A connection must stay up this long before the backoff starts again from the beginning; default 1 s. */
@@ -93,6 +99,9 @@ export class CollectorConnection extends EventEmitter {
   private awaitingDrain = false;
   private stopped = true;
   private inflight = 0;
+  private burst = 0;
+  private burstStart = 0;
+  private paceTimer: NodeJS.Timeout | undefined;
   private ackText = '';
   private error: Error | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -113,6 +122,12 @@ export class CollectorConnection extends EventEmitter {
   /** Up and not waiting for 'drain'. */
   get writable(): boolean {
     return this.up && !this.awaitingDrain;
+  }
+
+  /** The most messages one send() should carry: UDP sends paced bursts, TCP takes any batch. */
+  get batchLimit(): number {
+    const burst = this.options.udpBurst ?? 32;
+    return this.target.protocol === 'udp' && burst > 0 ? burst : Number.POSITIVE_INFINITY;
   }
 
   /** Bytes handed to the socket that it has not passed to the kernel yet (TCP/TLS). */
@@ -148,11 +163,35 @@ export class CollectorConnection extends EventEmitter {
       this.inflight++;
       socket.send(message, (error) => this.datagramSent(socket, error));
     }
-    if (this.inflight >= maxInflight) {
+    const burstMax = this.options.udpBurst ?? 32;
+    if (burstMax > 0) {
+      const now = Date.now();
+      if (now - this.burstStart >= (this.options.udpPaceMs ?? 8)) {
+        this.burstStart = now;
+        this.burst = 0;
+      }
+      this.burst += messages.length;
+    }
+    if (this.inflight >= maxInflight || (burstMax > 0 && this.burst >= burstMax)) {
       this.startWaitingForDrain();
+      if (burstMax > 0 && this.burst >= burstMax && this.paceTimer === undefined) {
+        const wait = Math.max(1, this.burstStart + (this.options.udpPaceMs ?? 8) - Date.now());
+        this.paceTimer = setTimeout(() => {
+          this.paceTimer = undefined;
+          this.burst = 0;
+          this.burstStart = Date.now();
+          this.datagramMayDrain();
+        }, wait);
+        this.paceTimer.unref();
+      }
       return false;
     }
     return true;
+  }
+
+  private datagramMayDrain(): void {
+    const burstMax = this.options.udpBurst ?? 32;
+    if (this.awaitingDrain && this.inflight <= (this.options.udpMaxInflight ?? 64) / 2 && (burstMax <= 0 || this.burst < burstMax)) this.drained();
   }
 
   /** Stop for good: close gracefully (written data reaches the kernel) within graceMs, then destroy. */
@@ -249,7 +288,7 @@ export class CollectorConnection extends EventEmitter {
       this.abort(error);
       return;
     }
-    if (this.awaitingDrain && this.inflight <= (this.options.udpMaxInflight ?? 64) / 2) this.drained();
+    this.datagramMayDrain();
   }
 
   private becameUp(): void {
@@ -330,7 +369,9 @@ export class CollectorConnection extends EventEmitter {
   private clearTimers(): void {
     clearTimeout(this.connectTimer);
     clearTimeout(this.stallTimer);
+    clearTimeout(this.paceTimer);
     this.connectTimer = undefined;
     this.stallTimer = undefined;
+    this.paceTimer = undefined;
   }
 }

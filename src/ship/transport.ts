@@ -51,6 +51,9 @@ export interface SyslogTransportOptions extends TransportStream.TransportStreamO
   maxMessageBytes?: number;
   /** UDP: the limit is the smaller of this and maxMessageBytes; default 65507. */
   maxDatagramBytes?: number;
+  /** UDP pacing: at most udpBurst datagrams per udpPaceMs (see ConnectionOptions). */
+  udpBurst?: number;
+  udpPaceMs?: number;
   now?: () => number;
 }
 
@@ -191,6 +194,8 @@ export class SyslogTransport extends TransportStream {
       connectTimeoutMs: options.connectTimeoutMs,
       stallTimeoutMs: options.stallTimeoutMs,
       maxDatagramBytes: options.maxDatagramBytes,
+      udpBurst: options.udpBurst,
+      udpPaceMs: options.udpPaceMs,
     });
     this.connection.on('up', () => this.connectionUp());
     this.connection.on('down', (error: Error | undefined, wasUp: boolean) => this.connectionDown(error, wasUp));
@@ -436,10 +441,7 @@ export class SyslogTransport extends TransportStream {
           // Caught up: the batch just written to disk goes out from memory, no read back.
           this.fresh = [];
           this.freshBytes = 0;
-          this.sendBatch(
-            fresh.map((record) => record.message),
-            fresh[fresh.length - 1].end,
-          );
+          this.sendRecords(fresh);
           continue;
         }
         this.fresh = [];
@@ -453,10 +455,7 @@ export class SyslogTransport extends TransportStream {
           this.sendCursor = next;
           break;
         }
-        this.sendBatch(
-          records.map((record) => record.message),
-          next,
-        );
+        this.sendRecords(records);
       }
       // Whatever is still unsent is on disk; memory holds nothing more.
       this.fresh = [];
@@ -468,14 +467,19 @@ export class SyslogTransport extends TransportStream {
     }
   }
 
-  private sendBatch(messages: Buffer[], next: SpoolPosition): void {
-    this.checkpoint(this.sendCursor);
-    if (this.sendCursor.ordinal < this.replayUntil) {
-      this.counters.replayed += Math.min(messages.length, this.replayUntil - this.sendCursor.ordinal);
+  /** Hand records to the connection, in slices it can take at once (UDP is paced), while it is writable. */
+  private sendRecords(records: ReadonlyArray<{ message: Buffer; end: SpoolPosition }>): void {
+    const slice = this.connection.batchLimit;
+    for (let from = 0; from < records.length && this.connection.writable; from += slice) {
+      const batch = records.length <= slice ? records : records.slice(from, from + slice);
+      this.checkpoint(this.sendCursor);
+      if (this.sendCursor.ordinal < this.replayUntil) {
+        this.counters.replayed += Math.min(batch.length, this.replayUntil - this.sendCursor.ordinal);
+      }
+      this.connection.send(batch.map((record) => record.message));
+      this.counters.sent += batch.length;
+      this.sendCursor = batch[batch.length - 1].end;
     }
-    this.connection.send(messages);
-    this.counters.sent += messages.length;
-    this.sendCursor = next;
   }
 
   /** Remember where sending stood when, so a reconnect knows what was sent in the replay window. */
