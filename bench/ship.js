@@ -11,6 +11,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { setImmediate, setTimeout } = require('node:timers');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
 
 let ship;
 let events;
@@ -77,22 +78,24 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 async function measure(sink, sendOne) {
   sink.child.send('reset');
   await sleep(50);
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < COUNT; i += PER_TURN) {
     for (let j = i; j < Math.min(COUNT, i + PER_TURN); j++) sendOne(j);
     await turn();
   }
-  const handedOverCpu = process.cpuUsage(cpu0);
   let received = 0;
   const deadline = Date.now() + 60_000;
   while ((received = await askCount(sink.child)) < COUNT && Date.now() < deadline) await sleep(5);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
+  loop.disable();
   return {
+    loopDelayMaxMs: loop.max / 1e6,
     eventsPerSecond: received / seconds,
     cpuUsPerEvent: (cpu.user + cpu.system) / COUNT,
-    handOverCpuUsPerEvent: (handedOverCpu.user + handedOverCpu.system) / COUNT,
     received,
   };
 }
@@ -172,8 +175,8 @@ async function main() {
   const row = (label, list) => {
     const eps = median(list.map((r) => r.eventsPerSecond));
     const cpu = median(list.map((r) => r.cpuUsPerEvent));
-    const handOver = median(list.map((r) => r.handOverCpuUsPerEvent));
-    console.log(`${label.padEnd(58)} ${Math.round(eps).toString().padStart(8)} ev/s  ${cpu.toFixed(1).padStart(6)} us CPU/event  (${handOver.toFixed(1)} us while handing over)`);
+    const loopMax = median(list.map((r) => r.loopDelayMaxMs));
+    console.log(`${label.padEnd(58)} ${Math.round(eps).toString().padStart(8)} ev/s  ${cpu.toFixed(1).padStart(6)} us CPU/event  max event loop delay ${loopMax.toFixed(1)} ms`);
     return eps;
   };
   console.log(`ship bench: ${COUNT} events x ${ROUNDS} rounds, ${PER_TURN} per event loop turn, medians; sink in a child process`);

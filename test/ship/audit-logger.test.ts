@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import TransportStream from 'winston-transport';
@@ -6,7 +6,7 @@ import type { AuditEvent } from '../../src/events';
 import { createAuditLogger, type AuditLogger, type AuditLoggerOptions } from '../../src/ship/audit-logger';
 import type { AuditInfo } from '../../src/ship/transport';
 import { AUDIT_SD_ID } from '../../src/ship/rfc5424';
-import { httpInput, TestCollector, tempDir, waitFor } from './helpers';
+import { freePort, httpInput, TestCollector, tempDir, waitFor } from './helpers';
 import { parseRfc5424, sdParams } from './rfc5424-parser';
 import { childEnv, transpileSources } from './transpile';
 
@@ -136,6 +136,34 @@ describe('createAuditLogger', () => {
 
   it('refuses a configuration with neither collector nor file', () => {
     expect(() => createAuditLogger({})).toThrow(/collector.*file/);
+  });
+
+  it('a crashed process (SIGKILL, no close) leaves its events in the spool; the next one sends them', async () => {
+    const out = scratch();
+    transpileSources(out);
+    const spoolDir = path.join(out, 'spool');
+    const port = await freePort();
+    const script = path.join(out, 'crash.js');
+    fs.writeFileSync(
+      script,
+      `const { createAuditLogger } = require('./src/ship');
+const logger = createAuditLogger({ collector: 'tcp://127.0.0.1:${port}', spoolDir: process.argv[2], heartbeatMs: 0, app: 'crash', hmacKey: 'k' });
+for (let n = 1; n <= 50; n++) logger.emit({ type: 'sys_error', outcome: 'error', detail: { n } });
+// Past the next event loop turn the batch is on disk: report, then wait to be killed.
+setTimeout(() => process.send(logger.source.instance), 100);
+`,
+    );
+    const child = fork(script, [spoolDir], { env: childEnv(), stdio: 'ignore' });
+    const instance = await new Promise<string>((resolve) => child.once('message', (message) => resolve(String(message))));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    const sink = await TestCollector.start({}, port);
+    cleanups.push(() => sink.stop());
+    audit({ collector: sink.url, spoolDir });
+    await waitFor(() => sink.messages.length >= 50);
+    const fromChild = sink.messages.filter((message) => sdParams(parseRfc5424(message), AUDIT_SD_ID)?.instance === instance);
+    expect(fromChild.map((message) => Number(sdParams(parseRfc5424(message), 'meta')!.sequenceId))).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
 
   it('close() leaves nothing running: a process exits by itself after it, and not without it', async () => {

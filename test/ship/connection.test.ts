@@ -5,7 +5,9 @@ import * as tls from 'node:tls';
 import { Backoff } from '../../src/ship/backoff';
 import { CollectorConnection, parseCollectorUrl, type ConnectionOptions } from '../../src/ship/connection';
 import { parseOctetCounted } from '../../src/ship/framing';
-import { freePort, tempDir, waitFor } from './helpers';
+import { SyslogTransport } from '../../src/ship/transport';
+import { freePort, makeEvents, tempDir, waitFor } from './helpers';
+import { parseRfc5424 } from './rfc5424-parser';
 import { hasOpenssl, makeTestPki, type TestPki } from './tls-certs';
 
 const connections: CollectorConnection[] = [];
@@ -176,6 +178,30 @@ describe('CollectorConnection over UDP', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
+  it('paces datagrams: a burst larger than udpBurst waits for drain, and everything arrives', async () => {
+    const server = dgram.createSocket('udp4');
+    let got = 0;
+    server.on('message', () => got++);
+    await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', () => resolve()));
+    const connection = connect({ target: { protocol: 'udp', host: '127.0.0.1', port: server.address().port }, udpBurst: 8, udpPaceMs: 5 });
+    await waitFor(() => connection.isUp);
+    expect(connection.batchLimit).toBe(8);
+    let sent = 0;
+    let waits = 0;
+    while (sent < 64) {
+      const more = connection.send(Array.from({ length: 8 }, () => Buffer.from(`d${sent}`)));
+      sent += 8;
+      if (!more) {
+        waits++;
+        await new Promise<void>((resolve) => connection.once('drain', () => resolve()));
+      }
+    }
+    await waitFor(() => got === 64);
+    expect(waits).toBeGreaterThan(0);
+    await connection.stop(100);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
   it('hears that nobody listens (ICMP port unreachable) and goes down to retry', async () => {
     const port = await freePort();
     const connection = connect({ target: { protocol: 'udp', host: '127.0.0.1', port }, backoff: { initialMs: 5, maxMs: 20 } });
@@ -232,6 +258,27 @@ describeTls('CollectorConnection over TLS (RFC 5425)', () => {
     await closeServer(server);
   });
 
+  it('a tls:// SyslogTransport delivers spooled, octet-counted RFC 5424 over the verified connection', async () => {
+    let stream = Buffer.alloc(0);
+    const server = tls.createServer({ ...pki.server }, (socket) => {
+      socket.on('data', (chunk: Buffer) => (stream = Buffer.concat([stream, chunk])));
+      socket.on('error', () => undefined);
+    });
+    const port = await listen(server);
+    const spoolDir = tempDir();
+    const ship = new SyslogTransport({ collector: `tls://127.0.0.1:${port}`, tls: { ca: pki.ca }, spoolDir, closeTimeoutMs: 500 });
+    try {
+      for (const event of makeEvents(20)) ship.log({ level: 'info', message: '', event }, () => undefined);
+      await waitFor(() => parseOctetCounted(stream).messages.length === 20);
+      const seqs = parseOctetCounted(stream).messages.map((message) => parseRfc5424(message.toString()).sd.find((e) => e.id === 'meta')!.params[0][1]);
+      expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => String(i + 1)));
+    } finally {
+      await ship.close();
+      await closeServer(server);
+      fs.rmSync(spoolDir, { recursive: true, force: true });
+    }
+  });
+
   it("rejects an attacker's self-signed certificate with the right names, and sends nothing", async () => {
     const { server, port, received } = await tlsServer({ ...pki.attacker });
     const connection = connect({ target: { protocol: 'tls', host: '127.0.0.1', port }, tls: { ca: pki.ca }, backoff: { initialMs: 1000 } });
@@ -240,6 +287,22 @@ describeTls('CollectorConnection over TLS (RFC 5425)', () => {
     expect(received()).toBe('');
     await connection.stop(100);
     await closeServer(server);
+  });
+
+  it('a tls:// SyslogTransport facing the attacker keeps every event in its spool and sends none', async () => {
+    const { server, port, received } = await tlsServer({ ...pki.attacker });
+    const spoolDir = tempDir();
+    const ship = new SyslogTransport({ collector: `tls://127.0.0.1:${port}`, tls: { ca: pki.ca }, spoolDir, closeTimeoutMs: 100, backoff: { initialMs: 5, maxMs: 20 } });
+    try {
+      for (const event of makeEvents(10)) ship.log({ level: 'info', message: '', event }, () => undefined);
+      await waitFor(() => ship.stats().failedAttempts >= 3);
+      expect(ship.stats()).toMatchObject({ appended: 10, sent: 0, unsent: 10, connected: false });
+      expect(received()).toBe('');
+    } finally {
+      await ship.close();
+      await closeServer(server);
+      fs.rmSync(spoolDir, { recursive: true, force: true });
+    }
   });
 
   it("rejects the attacker's certificate with Node's default CAs too", async () => {

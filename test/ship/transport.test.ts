@@ -216,4 +216,29 @@ describe('SyslogTransport', () => {
     const next = transport({ collector: `tcp://127.0.0.1:${port}`, spoolDir });
     expect(next.stats().unsent).toBe(10);
   });
+
+  it('sends an event larger than maxMessageBytes without its detail, saying so, as one message', async () => {
+    const sink = await collector();
+    const ship = transport({ collector: sink.url, maxMessageBytes: 4096 });
+    const source = new EventSource({ app: 'a09-test', host: 'h', hmacKey: 'k' });
+    const big = source.create(httpInput({ detail: { a: 'x'.repeat(3000), b: 'y'.repeat(3000) } }));
+    send(ship, [big]);
+    await waitFor(() => sink.messages.length === 1);
+    expect(Buffer.byteLength(sink.messages[0])).toBeLessThanOrEqual(4096);
+    const parsed = parseRfc5424(sink.messages[0]);
+    const event = JSON.parse(parsed.msg!) as AuditEvent;
+    expect(event.seq).toBe(big.seq);
+    expect(event.detail).toEqual({ truncated: expect.stringMatching(/more than the collector takes \(4096\)/) });
+  });
+
+  it('without acknowledgements, trims sent segments once they leave the replay window', async () => {
+    const sink = await collector();
+    const ship = transport({ collector: sink.url, spoolSegmentBytes: 8192, replayWindowCount: 20 });
+    const source = new EventSource({ app: 'a09-test', host: 'h', hmacKey: 'k' });
+    send(ship, Array.from({ length: 300 }, () => source.create(httpInput({ detail: { padding: 'z'.repeat(400) } }))));
+    await waitFor(() => sink.messages.length === 300);
+    // Kept: the window (20 events) plus at most two segments (~14 events each) around it.
+    await waitFor(() => ship.stats().spoolRecords <= 20 + 2 * 14, 5000, 'trim');
+    expect(ship.stats().spoolRecords).toBeGreaterThanOrEqual(20);
+  });
 });
