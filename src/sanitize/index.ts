@@ -1,3 +1,9 @@
+/**
+ * CWE-117 (neutralise, per-sink encoders) and CWE-532 (redaction) for everything that reaches a log.
+ * Order on the hot path: sanitizeEvent (redact, then neutralise and cap every string) -> a sink encoder
+ * (encodeHeaderField / encodeSdName / encodeSdValue for RFC 5424, toJsonLine for JSON). toJsonLine leaves
+ * text that has no raw control character as it is, so a sanitized event is not escaped twice.
+ */
 export {
   DEFAULT_MAX_LENGTH,
   capNeutralised,
