@@ -593,7 +593,8 @@ export class SyslogTransport extends TransportStream {
             [...segment.maxSeq].every(([instance, seq]) => seq <= (this.acked.get(instance) ?? 0)),
         );
       } else {
-        const keep = this.replayStartOrdinal(this.now());
+        // While disconnected, keep what the reconnect will replay: the window before the loss, not before now.
+        const keep = this.replayStartOrdinal(this.lostAt ?? this.now());
         spool.trimWhile((segment) => segment.firstOrdinal + segment.records <= Math.min(keep, sent));
       }
     } catch (error) {

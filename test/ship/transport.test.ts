@@ -241,4 +241,28 @@ describe('SyslogTransport', () => {
     await waitFor(() => ship.stats().spoolRecords <= 20 + 2 * 14, 5000, 'trim');
     expect(ship.stats().spoolRecords).toBeGreaterThanOrEqual(20);
   });
+
+  it('while the collector is down, keeps the replay window of before the loss, however long the outage', async () => {
+    let clock = 1_000_000;
+    const sink = await collector();
+    const port = sink.port;
+    const ship = transport({ collector: sink.url, spoolSegmentBytes: 8192, replayWindowMs: 1000, now: () => clock });
+    const source = new EventSource({ app: 'a09-test', host: 'h', hmacKey: 'k' });
+    for (let i = 0; i < 100; i++) {
+      send(ship, [source.create(httpInput({ detail: { padding: 'z'.repeat(400) } }))]);
+      clock += 5;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitFor(() => sink.messages.length === 100);
+    expect(ship.stats().spoolRecords).toBe(100);
+    await sink.stop();
+    await waitFor(() => !ship.stats().connected);
+    // A long outage by the transport's clock: trimming runs meanwhile and must keep the window.
+    clock += 60_000;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(ship.stats().spoolRecords).toBe(100);
+    const back = await collector({}, port);
+    await waitFor(() => back.messages.length === 100, 10_000, 'replay');
+    expect(back.seqs()).toEqual(range(1, 100));
+  });
 });
