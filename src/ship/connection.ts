@@ -202,21 +202,34 @@ export class CollectorConnection extends EventEmitter {
     const stream = this.stream;
     const datagram = this.datagram;
     if (stream !== undefined) {
-      if (this.up) {
-        const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
-        stream.end();
+      const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+      const within = async (ms: number): Promise<void> => {
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+        await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
         clearTimeout(timer);
+      };
+      if (this.up) {
+        stream.end();
+        await within(graceMs);
       }
       stream.destroy();
+      // Its 'close' (and our 'down') come on a later tick: once stop() resolves, nothing more happens.
+      await within(1000);
     }
     if (datagram !== undefined) {
       const deadline = Date.now() + graceMs;
       while (this.inflight > 0 && this.datagram === datagram && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      if (this.datagram === datagram) datagram.close();
+      if (this.datagram === datagram) {
+        const closed = new Promise<void>((resolve) => datagram.once('close', () => resolve()));
+        try {
+          datagram.close();
+        } catch {
+          // Already closing after an error: its 'close' is on the way.
+        }
+        await closed;
+      }
     }
     this.clearTimers();
   }
