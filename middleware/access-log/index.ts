@@ -13,8 +13,7 @@ export function accessLog(options: AccessLogOptions, settings: ContextSettings =
   return function a09AccessLog(req: Request, res: Response, next: NextFunction): void {
     try {
       const context = ensureContext(req, res, settings);
-      if (!context.attached.has('access-log')) {
-        context.attached.add('access-log');
+      if (context.attach('access-log')) {
         context.onDone((completion) => {
           const status = completion.status;
           const detail: Record<string, string | number | boolean | null> = {

@@ -238,9 +238,8 @@ export function basketAudit(options: BasketAuditOptions, settings: ContextSettin
       const route = context.route?.name;
       if (
         (route === 'basket' || route === 'basket-items' || route === 'basket-item' || route === 'checkout' || route === 'coupon') &&
-        !context.attached.has('basket-audit')
+        context.attach('basket-audit')
       ) {
-        context.attached.add('basket-audit');
         if (route === 'basket-items' || route === 'basket-item') {
           context.wantsBody = true;
           context.onDone((completion) => auditBasketItem(context, req, ownerOf(context, sessions), completion, maxScanLength));

@@ -94,8 +94,7 @@ export function genericReply(req: Request, res: Response, status: number, incide
 }
 
 function attachRecorder(context: RequestContext, recordBare5xx: boolean): void {
-  if (context.attached.has('error-audit')) return;
-  context.attached.add('error-audit');
+  if (!context.attach('error-audit')) return;
   context.onDone((completion) => {
     const incident = context.incident;
     const status = completion.status;

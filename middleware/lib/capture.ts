@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
 
 /**
  * The body a route answered with, observed by wrapping this one response's json/send/end. Used only on the
@@ -39,38 +39,66 @@ export class CapturedBody {
 }
 
 type Method = (...args: unknown[]) => unknown;
+type MethodName = 'json' | 'send' | 'end';
 
-interface Patchable {
-  json?: Method;
-  send?: Method;
-  end: Method;
+const METHODS: readonly MethodName[] = ['json', 'send', 'end'];
+
+/** The body as the arguments of json/send/end carry it (Express 4 still accepts `(status, body)`). */
+function record(captured: CapturedBody, name: MethodName, res: ServerResponse, args: unknown[]): void {
+  const body = args.length > 1 && typeof args[0] === 'number' ? args[1] : args[0];
+  if (name === 'json') captured.recordJson(body);
+  else if (name === 'send') {
+    if (typeof body === 'object' && body !== null && !Buffer.isBuffer(body)) captured.recordJson(body);
+    else captured.recordText(body);
+  } else if (!res.hasHeader('content-encoding') && typeof args[0] !== 'function') {
+    // Below compression the bytes are gzip: only read a body that is not encoded.
+    captured.recordText(args[0]);
+  }
+}
+
+/** Responses being captured, for the wrappers installed on an app's response prototype. */
+const capturing = new WeakMap<object, CapturedBody>();
+const patchedPrototypes = new WeakSet<object>();
+
+/**
+ * Express gives each app its own response prototype (`app.response`): wrap json/send/end there once, and
+ * have the wrappers look the response up. Patching each response instead would add properties to every
+ * audited response object, which is what V8 makes expensive.
+ */
+function patchPrototype(proto: Record<MethodName, unknown>): void {
+  patchedPrototypes.add(proto);
+  for (const name of METHODS) {
+    const original = proto[name];
+    if (typeof original !== 'function') continue;
+    const wrapped = function (this: ServerResponse, ...args: unknown[]): unknown {
+      const captured = capturing.get(this);
+      if (captured !== undefined) record(captured, name, this, args);
+      return (original as Method).apply(this, args);
+    };
+    Object.defineProperty(wrapped, 'name', { value: name });
+    Object.defineProperty(proto, name, { value: wrapped, writable: true, configurable: true, enumerable: false });
+  }
 }
 
 export function captureBody(res: ServerResponse, maxTextLength = 64 * 1024): CapturedBody {
   const captured = new CapturedBody(maxTextLength);
-  const target = res as unknown as Patchable;
-  const originalJson = target.json;
-  const originalSend = target.send;
-  const originalEnd = target.end;
-  if (typeof originalJson === 'function') {
-    target.json = function json(this: unknown, ...args: unknown[]): unknown {
-      // Express 4 still accepts res.json(status, body); the body is the last argument.
-      captured.recordJson(args.length > 1 && typeof args[0] === 'number' ? args[1] : args[0]);
-      return originalJson.apply(this, args);
+  const proto: unknown = Object.getPrototypeOf(res);
+  const isAppPrototype =
+    typeof proto === 'object' && proto !== null && proto !== ServerResponse.prototype && typeof (proto as { json?: unknown }).json === 'function';
+  if (isAppPrototype) {
+    if (!patchedPrototypes.has(proto)) patchPrototype(proto as Record<MethodName, unknown>);
+    capturing.set(res, captured);
+    return captured;
+  }
+  // A plain Node response (or one whose methods were replaced on the instance): wrap this response only.
+  const target = res as unknown as Partial<Record<MethodName, Method>>;
+  for (const name of METHODS) {
+    const original = target[name];
+    if (typeof original !== 'function') continue;
+    target[name] = function (this: ServerResponse, ...args: unknown[]): unknown {
+      record(captured, name, res, args);
+      return original.apply(this, args);
     };
   }
-  if (typeof originalSend === 'function') {
-    target.send = function send(this: unknown, ...args: unknown[]): unknown {
-      const body = args.length > 1 && typeof args[0] === 'number' ? args[1] : args[0];
-      if (typeof body === 'object' && body !== null && !Buffer.isBuffer(body)) captured.recordJson(body);
-      else captured.recordText(body);
-      return originalSend.apply(this, args);
-    };
-  }
-  target.end = function end(this: unknown, ...args: unknown[]): unknown {
-    // Below compression the bytes are gzip: only read a body that is not encoded.
-    if (!res.hasHeader('content-encoding') && typeof args[0] !== 'function') captured.recordText(args[0]);
-    return originalEnd.apply(this, args);
-  };
   return captured;
 }

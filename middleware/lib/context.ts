@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { AuditEmitter, EventInput, Who, Where } from '../../src/events';
 import { clientAddress, type ClientAddress } from './ip';
 import { redactUrl, sensitiveKeySet } from './redact';
@@ -45,6 +45,11 @@ export interface ContextSettings {
 
 type DoneCallback = (completion: Completion) => void;
 
+/** Middleware that attach to a request once, even when mounted twice. */
+export type Feature = 'access-log' | 'login-audit' | 'basket-audit' | 'error-audit';
+
+const FEATURE_BITS: Record<Feature, number> = { 'access-log': 1, 'login-audit': 2, 'basket-audit': 4, 'error-audit': 8 };
+
 /** The typed per-request context attached as `req.a09`. */
 export class RequestContext {
   readonly startedAt = process.hrtime.bigint();
@@ -66,10 +71,10 @@ export class RequestContext {
   wantsBody = false;
   body?: BodySnapshot;
   incident?: Incident;
-  /** Features already attached to this request (a middleware mounted twice runs once). */
-  readonly attached = new Set<string>();
-  private readonly callbacks: DoneCallback[] = [];
-  private readonly lastCallbacks: DoneCallback[] = [];
+  /** Features already attached to this request, as bits (this runs on every request: no Set). */
+  private attachedFeatures = 0;
+  private callbacks?: DoneCallback[];
+  private lastCallbacks?: DoneCallback[];
   private done = false;
   private redacted?: string;
   /** Express's own route pattern once routed (`req.baseUrl` + `req.route.path`), for unaudited routes. */
@@ -88,10 +93,16 @@ export class RequestContext {
     const agent = req.headers['user-agent'];
     if (agent !== undefined && agent !== '') this.userAgent = agent.length > 512 ? agent.slice(0, 512) : agent;
     this.route = matchAuditedRoute(this.method, this.path);
-    const finish = (): void => this.complete(false);
-    const close = (): void => this.complete(!res.writableFinished);
-    res.once('finish', finish);
-    res.once('close', close);
+    // Node (>= 14) emits 'close' on every response, after 'finish' when it completed: one listener does.
+    res.on('close', () => this.complete(!res.writableFinished));
+  }
+
+  /** Marks a feature attached; false when it already was (the caller then does nothing). */
+  attach(feature: Feature): boolean {
+    const bit = FEATURE_BITS[feature];
+    if ((this.attachedFeatures & bit) !== 0) return false;
+    this.attachedFeatures |= bit;
+    return true;
   }
 
   /** The URL with secrets redacted (computed once). */
@@ -107,7 +118,8 @@ export class RequestContext {
 
   /** Run when the response has finished or the connection closed, once. `last` ones run after the rest. */
   onDone(callback: DoneCallback, last = false): void {
-    (last ? this.lastCallbacks : this.callbacks).push(callback);
+    if (last) (this.lastCallbacks ??= []).push(callback);
+    else (this.callbacks ??= []).push(callback);
   }
 
   /** Emit an event about this request: who/where filled from the context; never throws. */
@@ -154,7 +166,7 @@ export class RequestContext {
       durationMs: Number(process.hrtime.bigint() - this.startedAt) / 1e6,
       ...(this.res.headersSent && { status: this.res.statusCode }),
     };
-    for (const callback of [...this.callbacks, ...this.lastCallbacks]) {
+    for (const callback of [...(this.callbacks ?? []), ...(this.lastCallbacks ?? [])]) {
       try {
         callback(completion);
       } catch (error) {
@@ -212,11 +224,39 @@ export function contextSettings(options: ContextSettingsOptions): ContextSetting
 /** The parts of an Express request (4 or 5) we read; plain node requests work too. */
 export type ExpressLikeRequest = IncomingMessage & { originalUrl?: string; baseUrl?: string; route?: { path?: unknown } };
 
-type RequestWithContext = ExpressLikeRequest & { a09?: RequestContext };
+/**
+ * Contexts by request. A WeakMap rather than a property added to each request: adding a property to every
+ * IncomingMessage changes its hidden class per request, which costs more than the lookup.
+ */
+const contexts = new WeakMap<object, RequestContext>();
+const exposed = new WeakSet<object>();
+
+/**
+ * `req.a09` for the application: a getter defined once on the app's own request prototype (Express gives
+ * each app one, `app.request`), never on Node's shared IncomingMessage.prototype; a plain Node request
+ * gets an own property instead.
+ */
+function expose(req: IncomingMessage, context: RequestContext): void {
+  const proto: unknown = Object.getPrototypeOf(req);
+  if (typeof proto === 'object' && proto !== null && proto !== IncomingMessage.prototype) {
+    if (!exposed.has(proto)) {
+      exposed.add(proto);
+      if (!Object.prototype.hasOwnProperty.call(proto, 'a09')) {
+        Object.defineProperty(proto, 'a09', {
+          configurable: true,
+          get(this: object): RequestContext | undefined {
+            return contexts.get(this);
+          },
+        });
+      }
+    }
+    return;
+  }
+  Object.defineProperty(req, 'a09', { value: context, configurable: true, enumerable: false });
+}
 
 export function getContext(req: IncomingMessage): RequestContext | undefined {
-  const context = (req as RequestWithContext).a09;
-  return context instanceof RequestContext ? context : undefined;
+  return contexts.get(req);
 }
 
 /**
@@ -227,11 +267,12 @@ export function ensureContext(
   req: ExpressLikeRequest,
   res: ServerResponse,
   settings: ContextSettings,
-  requestId: string = randomUUID(),
+  requestId?: string,
 ): RequestContext {
-  const existing = getContext(req);
+  const existing = contexts.get(req);
   if (existing !== undefined) return existing;
-  const context = new RequestContext(requestId, settings, req, res);
-  (req as RequestWithContext).a09 = context;
+  const context = new RequestContext(requestId ?? randomUUID(), settings, req, res);
+  contexts.set(req, context);
+  expose(req, context);
   return context;
 }

@@ -54,11 +54,13 @@ function syntaxMarks(value: string): SyntaxMarks {
 export function detectSqli(value: string): SqliVerdict {
   if (value === '') return { marks: [] };
   const hasQuote = QUOTE.test(value);
-  const syntax = syntaxMarks(value);
   if (EMAIL_SHAPE.test(value)) {
     // An address: only a quote that comes with SQL syntax is an attack (see the decision above).
-    return { marks: hasQuote && syntax.marks.length > 0 ? ['quote', ...syntax.marks] : [] };
+    if (!hasQuote) return { marks: [] };
+    const syntax = syntaxMarks(value);
+    return { marks: syntax.marks.length > 0 ? ['quote', ...syntax.marks] : [] };
   }
+  const syntax = syntaxMarks(value);
   if (hasQuote) return { marks: ['quote', ...syntax.marks] };
   // No quote (numeric-context payloads such as `1 OR 1=1`): only strong marks count.
   return { marks: syntax.strong ? syntax.marks : [] };

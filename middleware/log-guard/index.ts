@@ -25,11 +25,14 @@ export function logGuard(options: LogGuardOptions, settings: ContextSettings = c
   const guarded = (path: string): boolean =>
     prefixes.some((prefix) => path === prefix || path.startsWith(prefix === '/' ? '/' : `${prefix}/`)) ||
     patterns.some((pattern) => pattern.test(path));
-  // Cheap pre-filter: the raw path must share a first letter-run with some prefix (most requests skip decoding).
+  // Cheap pre-filter: the raw path's first segment must be a guarded prefix's (most requests skip decoding).
   const firstSegments = new Set(prefixes.map((prefix) => prefix.split('/')[1] ?? ''));
+  const firstSegment = (path: string): string => {
+    const end = path.indexOf('/', 1);
+    return (end === -1 ? path.slice(1) : path.slice(1, end)).toLowerCase();
+  };
   const mustResolve = (rawPath: string): boolean =>
-    patterns.length > 0 || rawPath.includes('%') || rawPath.includes('\\') || rawPath.includes('..') ||
-    firstSegments.has((rawPath.split('/', 2)[1] ?? '').toLowerCase());
+    patterns.length > 0 || rawPath.includes('%') || rawPath.includes('\\') || rawPath.includes('..') || firstSegments.has(firstSegment(rawPath));
 
   return function a09LogGuard(req: Request, res: Response, next: NextFunction): void {
     let refused = false;

@@ -239,8 +239,7 @@ export function loginAudit(options: LoginAuditOptions, settings: ContextSettings
     try {
       const context = ensureContext(req, res, settings);
       const route = context.route?.name;
-      if ((route === 'login' || (route === 'change-password' && changePassword)) && !context.attached.has('login-audit')) {
-        context.attached.add('login-audit');
+      if ((route === 'login' || (route === 'change-password' && changePassword)) && context.attach('login-audit')) {
         const captured = captureBody(res);
         if (route === 'login') {
           context.wantsBody = true;

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import express from 'express';
 import express5 from 'express5';
@@ -23,6 +24,39 @@ const versionOf = (name: string): string => (JSON.parse(readFileSync(require.res
 it('really runs two Express majors', () => {
   expect(versionOf('express5')).toMatch(/^5\./);
   expect(versionOf('express')).toMatch(/^4\./);
+});
+
+describe.each([express, express5])('req.a09 (%#: Express 4, 5)', (expressModule) => {
+  it('is the typed context, per request, on the app\'s own request prototype only', async () => {
+    const emitter = new RecordingEmitter();
+    const app = expressModule();
+    app.use(a09.middleware({ emitter }));
+    app.get('/id', (req, res) => {
+      res.json({ id: req.a09?.requestId, own: Object.prototype.hasOwnProperty.call(req, 'a09') });
+    });
+    const first = await request(app).get('/id').set('X-Request-Id', 'first-request-1').expect(200);
+    const second = await request(app).get('/id').expect(200);
+    expect(first.body).toEqual({ id: 'first-request-1', own: false });
+    expect(second.body.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Object.prototype.hasOwnProperty.call(http.IncomingMessage.prototype, 'a09')).toBe(false);
+    expect(Object.prototype.hasOwnProperty.call(http.ServerResponse.prototype, 'json')).toBe(false);
+  });
+});
+
+it('works on a plain Node server too (own property, instance-level capture)', async () => {
+  const emitter = new RecordingEmitter();
+  const middleware = a09.middleware({ emitter });
+  const server = http.createServer((req, res) => {
+    middleware(req as express.Request, res as express.Response, () => {
+      res.statusCode = 401;
+      res.end((req as express.Request).a09?.requestId ?? 'none');
+    });
+  });
+  const response = await request(server).post('/rest/user/login').set('X-Request-Id', 'plain-node-1').send('{}').expect(401);
+  expect(response.text).toBe('plain-node-1');
+  await emitter.requests(1);
+  expect(emitter.types()).toEqual(['authn_login_fail', 'http_request']);
+  expect(emitter.only('authn_login_fail').where).toMatchObject({ requestId: 'plain-node-1', route: '/rest/user/login', status: 401 });
 });
 
 describe.each(versions)('$name via $mounting', ({ expressModule, mounting }) => {
