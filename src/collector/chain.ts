@@ -5,8 +5,10 @@ import { createHash, createHmac } from 'node:crypto';
  * for the first) and `hash` = SHA-256(prev_hash || canonical content), or HMAC-SHA256 under a chain key when
  * one is configured (then a thief of the file cannot recompute the chain without the key).
  *
- * The canonical content is the JSON array of the row's columns in EVENT_COLUMNS order, exactly as stored
- * (SQLite gives back the same strings and integers), so verify recomputes it from the row alone.
+ * The canonical content is the row's columns in EVENT_COLUMNS order, exactly as stored (SQLite gives back the
+ * same strings and integers), so verify recomputes it from the row alone. Each value is self-delimiting:
+ * `~` for NULL, `#<integer>;`, or `<length in UTF-16 units>:<text>`. The same string carries a row from the
+ * parsing thread to the writer thread (decodeRow), so it is built once and never escaped.
  */
 
 export const GENESIS_HASH = Buffer.alloc(32);
@@ -40,7 +42,42 @@ export const EVENT_COLUMNS = [
 export type ColumnValue = string | number | null;
 
 export function canonicalContent(values: readonly ColumnValue[]): string {
-  return JSON.stringify(values);
+  let out = '';
+  for (const value of values) {
+    if (value === null) out += '~';
+    else if (typeof value === 'number') out += `#${value};`;
+    else out += `${value.length}:${value}`;
+  }
+  return out;
+}
+
+const TILDE = 0x7e;
+const HASH = 0x23;
+
+/** Read `columns` values of canonical content starting at `start`; `end` is where the row stops. */
+export function decodeRow(text: string, start: number, columns: number = EVENT_COLUMNS.length): { values: ColumnValue[]; end: number } {
+  const values: ColumnValue[] = new Array<ColumnValue>(columns);
+  let pos = start;
+  for (let i = 0; i < columns; i++) {
+    const code = text.charCodeAt(pos);
+    if (code === TILDE) {
+      values[i] = null;
+      pos++;
+    } else if (code === HASH) {
+      const stop = text.indexOf(';', pos);
+      if (stop < 0) throw new Error('canonical row: unterminated integer');
+      values[i] = Number(text.slice(pos + 1, stop));
+      pos = stop + 1;
+    } else {
+      const colon = text.indexOf(':', pos);
+      if (colon < 0 || colon === pos) throw new Error('canonical row: bad string length');
+      const length = Number(text.slice(pos, colon));
+      if (!Number.isSafeInteger(length) || colon + 1 + length > text.length) throw new Error('canonical row: bad string length');
+      values[i] = text.slice(colon + 1, colon + 1 + length);
+      pos = colon + 1 + length;
+    }
+  }
+  return { values, end: pos };
 }
 
 export function chainHash(prev: Buffer, content: string, key?: string | Buffer): Buffer {

@@ -15,7 +15,7 @@ import { recordFromFrame, type ParseNotes } from './parse';
 import { PeerRateLimiter } from './rate-limit';
 import type { CollectedRecord, SequenceGap, Transport } from './record';
 import { CollectorCounters, type CollectorStats, type RejectReason } from './stats';
-import { CollectorStore, type StoreHealth, type StoreListener } from './store';
+import { CollectorStore, type AckDue, type CommitSummary, type StoreHealth, type StoreListener } from './store';
 
 export interface BoundAddress {
   host: string;
@@ -64,8 +64,6 @@ export class Collector {
   private readonly onError: (error: Error) => void;
   private readonly connections = new Set<StreamConnection>();
   private readonly peerConnections = new Map<string, number>();
-  private readonly ackWaiting = new Set<StreamConnection>();
-  private readonly endAfterCommit = new Set<StreamConnection>();
   private readonly paused = new Set<StreamConnection>();
   private readonly notes: ParseNotes = { unparseable: false, invalidUtf8: false, invalidEvent: false };
   private tcpServer: net.Server | undefined;
@@ -85,7 +83,7 @@ export class Collector {
     this.counters = new CollectorCounters(this.limits.maxTrackedPeers);
     this.udpLimiter = new PeerRateLimiter(this.limits.udpPerPeerRate, this.limits.maxTrackedPeers);
     this.store = new CollectorStore({ ...options.store, path: options.dbPath, onError: this.onError });
-    this.store.subscribe({ onCommit: () => this.committed() });
+    this.store.subscribe({ onCommit: (commit) => this.committed(commit) });
     this.host = {
       frame: (connection, frame) => this.frame(connection, frame),
       problem: (connection, reason) => this.counters.reject(reason, connection.ip),
@@ -129,7 +127,7 @@ export class Collector {
     const store = this.store.health();
     const saturated = this.saturated;
     return {
-      ok: !this.closing && !saturated && store.lastError === undefined,
+      ok: !this.closing && !saturated && !store.failing,
       startedAt: this.counters.startedAt,
       addresses: this.addresses(),
       openConnections: this.connections.size,
@@ -139,7 +137,7 @@ export class Collector {
   }
 
   private get saturated(): boolean {
-    return this.store.pendingCount >= this.limits.maxPendingRecords;
+    return this.store.backlog >= this.limits.maxPendingRecords;
   }
 
   private async listen(): Promise<void> {
@@ -238,23 +236,19 @@ export class Collector {
   }
 
   private afterChunk(connection: StreamConnection): void {
-    if (this.ackWaiting.size > 0 && this.store.pendingCount === 0) this.sendAcks();
     if (this.saturated && !this.paused.has(connection)) this.pause(connection);
   }
 
+  /** The sender half-closed: its last ACKs go out with the commit of what it sent, then our side ends. */
   private peerEnded(connection: StreamConnection): void {
-    if (this.store.pendingCount === 0) {
-      this.sendAcks();
-      connection.socket.end();
-    } else {
-      this.endAfterCommit.add(connection);
-    }
+    if (this.storeClosed) return;
+    void this.store.settled().then(() => {
+      if (!connection.socket.destroyed) connection.socket.end();
+    });
   }
 
   private connectionClosed(connection: StreamConnection): void {
     this.connections.delete(connection);
-    this.ackWaiting.delete(connection);
-    this.endAfterCommit.delete(connection);
     this.paused.delete(connection);
   }
 
@@ -302,16 +296,10 @@ export class Collector {
     if (notes.unparseable && !truncated) this.counters.reject('unparseable', ip);
     if (notes.invalidUtf8) this.counters.reject('invalid_utf8', ip);
     if (notes.invalidEvent) this.counters.reject('invalid_event', ip);
-    const event = record.event;
-    // Before add: a full batch commits inside add, and the ACK must go out with that commit.
-    if (event !== undefined && connection !== undefined) {
-      const key = `${event.host}\u0000${event.instance}`;
-      if (!connection.acks.has(key)) connection.acks.set(key, { host: event.host, instance: event.instance });
-      this.ackWaiting.add(connection);
-    }
     let outcome;
     try {
-      outcome = this.store.add(record);
+      // Only senders of our events hear ACKs: rsyslog or logger relaying other messages get none.
+      outcome = this.store.add(record, record.event !== undefined ? connection : undefined);
     } catch (error) {
       this.onError(error as Error);
       return;
@@ -320,34 +308,27 @@ export class Collector {
     else this.counters.accepted();
   }
 
-  /** After a commit: ACKs out, half-closed connections ended, paused ones resumed. */
-  private committed(): void {
-    this.sendAcks();
-    for (const connection of this.endAfterCommit) connection.socket.end();
-    this.endAfterCommit.clear();
+  /** After a commit: ACKs out, paused connections resumed. */
+  private committed(commit: CommitSummary): void {
+    if (commit.acks.length > 0) this.sendAcks(commit.acks);
     if (this.paused.size > 0 && !this.saturated) {
       for (const connection of this.paused) connection.socket.resume();
       this.paused.clear();
     }
   }
 
-  private sendAcks(): void {
-    for (const connection of this.ackWaiting) {
-      let lines = '';
-      let count = 0;
-      for (const { host, instance } of connection.acks.values()) {
-        const seq = this.store.contiguousSeq(host, instance);
-        if (seq > 0) {
-          lines += `ACK ${instance} ${seq}\n`;
-          count++;
-        }
-      }
-      connection.acks.clear();
-      if (count === 0) continue;
-      if (connection.writeAcks(lines, this.limits.maxAckBacklogBytes)) this.counters.acks(count, 0);
-      else this.counters.acks(0, count);
+  private sendAcks(acks: AckDue[]): void {
+    const lines = new Map<StreamConnection, string[]>();
+    for (const ack of acks) {
+      if (!(ack.target instanceof StreamConnection) || ack.seq <= 0) continue;
+      let list = lines.get(ack.target);
+      if (list === undefined) lines.set(ack.target, (list = []));
+      list.push(`ACK ${ack.instance} ${ack.seq}\n`);
     }
-    this.ackWaiting.clear();
+    for (const [connection, list] of lines) {
+      if (connection.writeAcks(list.join(''), this.limits.maxAckBacklogBytes)) this.counters.acks(list.length, 0);
+      else this.counters.acks(0, list.length);
+    }
   }
 
   private sweep(): void {
@@ -375,7 +356,7 @@ export class Collector {
       }
       await Promise.all(waits);
       this.storeClosed = true;
-      this.store.close();
+      await this.store.close();
     })();
     return this.closePromise;
   }

@@ -26,8 +26,6 @@ export class StreamConnection {
   readonly peer: string;
   /** receivedAt of the chunk being framed. */
   receivedAt = '';
-  /** Sources (host NUL instance) this connection delivered events of since its last ACK. */
-  readonly acks = new Map<string, { host: string; instance: string }>();
   private readonly framer: StreamFramer;
   private partialSince = 0;
   private framesEmitted = 0;

@@ -30,6 +30,20 @@ export interface EventRow {
   hash: Buffer;
 }
 
+/**
+ * A string SQLite stores and gives back unchanged: lone surrogates (a JSON `\ud800` in an event) become
+ * U+FFFD here rather than in SQLite, so the hash covers what is stored and a source key matches its row.
+ */
+export function wellFormed(value: string): string {
+  return (value as string & { isWellFormed(): boolean; toWellFormed(): string }).isWellFormed()
+    ? value
+    : (value as string & { toWellFormed(): string }).toWellFormed();
+}
+
+function optional(value: string | undefined): string | null {
+  return value === undefined || typeof value !== 'string' ? null : wellFormed(value);
+}
+
 /** The hashed column values of a record, in EVENT_COLUMNS order. */
 export function recordValues(record: CollectedRecord, sourceId: number | null): ColumnValue[] {
   const event: AuditEvent | undefined = record.event;
@@ -53,9 +67,9 @@ export function recordValues(record: CollectedRecord, sourceId: number | null): 
     event === undefined ? null : event.time,
     sourceId,
     event === undefined ? null : event.seq,
-    event?.who.userId ?? null,
-    event?.who.emailId ?? null,
-    event?.who.ip ?? null,
+    optional(event?.who.userId),
+    optional(event?.who.emailId),
+    optional(event?.who.ip),
   ];
 }
 

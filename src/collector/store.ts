@@ -1,16 +1,17 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
-import { GENESIS_HASH, canonicalContent, chainHash, type ColumnValue } from './chain';
+import { GENESIS_HASH, canonicalContent } from './chain';
 import { EventQueries, type EventQuery, type GapQuery, type SourceInfo, type StoredGap } from './queries';
 import type { CollectedRecord, SequenceGap } from './record';
-import { recordValues } from './rows';
-import { createSchema } from './schema';
+import { recordValues, wellFormed } from './rows';
 import { emptySequence, observe, restoreSequence, type GapState, type SequenceState } from './sequence';
+import { openStoreDatabase, type WriteBatch, type WriterOptions, type WriterReply } from './store-writer';
+import { InlineChannel, ThreadChannel, type WriterChannel } from './writer-channel';
 
 export interface StoreOptions {
   /** SQLite file (created when missing). */
   path: string;
-  /** Commit when this many records wait (default 2000). */
+  /** Hand a batch to the writer when this many records wait (default 2000). */
   batchSize?: number;
   /** ...or this long after the first one arrived (default 20 ms). */
   batchDelayMs?: number;
@@ -22,6 +23,8 @@ export interface StoreOptions {
   busyTimeoutMs?: number;
   /** Sources kept in memory (default 10000); the rest are reloaded from the file when they speak again. */
   maxCachedSources?: number;
+  /** `thread` (default): SQLite and hashing run in a worker thread, on another core; `inline`: in this thread. */
+  writer?: 'thread' | 'inline';
   /** Failures that do not stop the store (a commit that will be retried, a listener that threw). */
   onError?: (error: Error) => void;
 }
@@ -34,11 +37,21 @@ export interface StoreListener {
   onCommit?(commit: CommitSummary): void;
 }
 
+/** An acknowledgement now due: every event of (host, instance) up to seq is committed. */
+export interface AckDue {
+  /** What was passed to add() as ackTarget. */
+  target: object;
+  host: string;
+  instance: string;
+  seq: number;
+}
+
 export interface CommitSummary {
   /** Ids stored by this commit (firstId > lastId when it only saved counters). */
   firstId: number;
   lastId: number;
   committedAt: string;
+  acks: AckDue[];
 }
 
 export type AddOutcome = 'stored' | 'duplicate';
@@ -51,8 +64,10 @@ export interface StoreHealth {
   headHash: string;
   sources: number;
   openGaps: number;
-  /** Records waiting for the next commit. */
+  /** Records taken and not yet committed. */
   pending: number;
+  /** The last commit failed; it is being retried. */
+  failing: boolean;
   lastCommitAt?: string;
   lastError?: string;
   fileBytes: number;
@@ -61,7 +76,6 @@ export interface StoreHealth {
 
 interface SourceEntry {
   id: number;
-  key: string;
   host: string;
   instance: string;
   app: string;
@@ -70,24 +84,32 @@ interface SourceEntry {
   events: number;
   duplicates: number;
   sequence: SequenceState;
-  /** Not yet in the sources table. */
+  /** contiguous as of the last commit: what an ACK may promise. */
+  committedContiguous: number;
+  /** Not yet handed to the writer. */
   unsaved: boolean;
   dirty: boolean;
+  /** The last batch that carried a change to it. */
+  lastBatch: number;
 }
 
 interface PendingRecord {
   record: CollectedRecord;
-  /** The hashed columns, then prev_hash and hash once written. */
-  values: Array<ColumnValue | Buffer>;
   source?: SourceEntry;
   opened?: GapState;
   filled?: GapState;
 }
 
+interface InFlightBatch {
+  batch: number;
+  count: number;
+  records: PendingRecord[];
+  contiguous: Array<[SourceEntry, number]>;
+  acks: Array<[object, Set<SourceEntry>]>;
+}
+
 interface SourceRow {
   id: number;
-  host: string;
-  instance: string;
   app: string;
   first_seen: string;
   last_seen: string;
@@ -104,89 +126,66 @@ interface GapRow {
   detected_at: string;
 }
 
-function sourceKey(host: string, instance: string): string {
-  return `${host}\u0000${instance}`;
-}
-
 /**
  * The collector's SQLite store: WAL, one transaction per batch, a hash chain over an append-only events
- * table, and per-source sequence tracking (duplicates dropped, gaps recorded and filled). Single writer:
- * ids and hashes are assigned here, in order.
+ * table, per-source sequence tracking (duplicates dropped, gaps recorded and filled). This thread assigns
+ * ids and tracks sequences, so add() answers at once; the writer commits batches in order and listeners hear
+ * of records only after their batch committed. Queries read what is committed.
  */
 export class CollectorStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly queries: EventQueries;
+  private readonly channel: WriterChannel;
   private readonly batchSize: number;
   private readonly batchDelayMs: number;
-  private readonly chainKey: string | Buffer | undefined;
   private readonly maxCachedSources: number;
   private readonly onError: (error: Error) => void;
   private readonly listeners = new Set<StoreListener>();
   private readonly sourceCache = new Map<string, SourceEntry>();
-  private readonly dirtySources = new Set<SourceEntry>();
+  private dirtySources = new Set<SourceEntry>();
   private pending: PendingRecord[] = [];
-  private filledGaps: Array<{ source: SourceEntry; gap: GapState }> = [];
+  private pendingRows: string[] = [];
+  private pendingAcks = new Map<object, Set<SourceEntry>>();
   private openedGaps: Array<{ source: SourceEntry; gap: GapState }> = [];
+  private filledGaps: GapState[] = [];
+  private readonly inFlight: InFlightBatch[] = [];
+  private inFlightRecords = 0;
+  private waiters: Array<{ batch: number; resolve: () => void }> = [];
   private timer: NodeJS.Timeout | undefined;
   private headHash: Buffer;
   private committedId: number;
   private nextId: number;
   private lastSourceId: number;
   private lastGapId: number;
+  private batchCounter = 0;
+  private committedBatch = 0;
   private lastCommitAt: string | undefined;
   private lastError: string | undefined;
-  private retryDelayMs = 0;
-  private closed = false;
-  private readonly statements: {
-    insertEvent: Database.Statement;
-    insertSource: Database.Statement;
-    updateSource: Database.Statement;
-    insertGap: Database.Statement;
-    fillGap: Database.Statement;
-    updateHead: Database.Statement;
-    sourceByKey: Database.Statement;
-    openGaps: Database.Statement;
-    seqsBetween: Database.Statement;
-  };
+  private failing = false;
+  private closing: Promise<void> | undefined;
+  private readonly sourceByKey: Database.Statement;
+  private readonly openGapsOf: Database.Statement;
+  private readonly seqsBetween: Database.Statement;
 
   constructor(options: StoreOptions) {
     this.path = options.path;
     this.batchSize = options.batchSize ?? 2000;
     this.batchDelayMs = options.batchDelayMs ?? 20;
-    this.chainKey = options.chainKey;
     this.maxCachedSources = options.maxCachedSources ?? 10000;
     this.onError = options.onError ?? ((error) => process.stderr.write(`collector store: ${error.message}\n`));
-    this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 1000 });
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
-    this.db.pragma('cache_size = -32000');
-    this.db.pragma('temp_store = MEMORY');
-    createSchema(this.db);
-    const db = this.db;
-    this.statements = {
-      insertEvent: db.prepare(
-        `INSERT INTO events (id, received_at, transport, peer, format, facility, severity, timestamp, host, app, proc_id, msg_id, sd,
-          message, flags, event_type, event_time, source_id, seq, user_id, email_id, ip, prev_hash, hash)
-         VALUES (${new Array(24).fill('?').join(', ')})`,
-      ),
-      insertSource: db.prepare(
-        `INSERT INTO sources (id, host, instance, app, first_seen, last_seen, last_seq, contiguous_seq, events, duplicates)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      updateSource: db.prepare(
-        'UPDATE sources SET app = ?, last_seen = ?, last_seq = ?, contiguous_seq = ?, events = ?, duplicates = ? WHERE id = ?',
-      ),
-      insertGap: db.prepare('INSERT INTO gaps (id, source_id, from_seq, to_seq, detected_at, filled_at) VALUES (?, ?, ?, ?, ?, ?)'),
-      fillGap: db.prepare('UPDATE gaps SET filled_at = ? WHERE id = ?'),
-      updateHead: db.prepare(
-        `INSERT INTO chain_head (id, last_id, last_hash, updated_at) VALUES (1, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, updated_at = excluded.updated_at`,
-      ),
-      sourceByKey: db.prepare('SELECT * FROM sources WHERE host = ? AND instance = ?'),
-      openGaps: db.prepare('SELECT id, from_seq, to_seq, detected_at FROM gaps WHERE source_id = ? AND filled_at IS NULL ORDER BY from_seq'),
-      seqsBetween: db.prepare('SELECT seq FROM events WHERE source_id = ? AND seq BETWEEN ? AND ? ORDER BY seq').pluck(),
+    const writerOptions: WriterOptions = {
+      path: options.path,
+      synchronous: options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL',
+      busyTimeoutMs: options.busyTimeoutMs ?? 1000,
     };
+    if (options.chainKey !== undefined) writerOptions.chainKey = options.chainKey;
+    // This connection creates the schema and then only reads; the writer has its own.
+    this.db = openStoreDatabase(options.path, writerOptions.synchronous, writerOptions.busyTimeoutMs);
+    const db = this.db;
+    this.sourceByKey = db.prepare('SELECT * FROM sources WHERE host = ? AND instance = ?');
+    this.openGapsOf = db.prepare('SELECT id, from_seq, to_seq, detected_at FROM gaps WHERE source_id = ? AND filled_at IS NULL ORDER BY from_seq');
+    this.seqsBetween = db.prepare('SELECT seq FROM events WHERE source_id = ? AND seq BETWEEN ? AND ? ORDER BY seq').pluck();
     const last = db.prepare('SELECT id, hash FROM events ORDER BY id DESC LIMIT 1').get() as { id: number; hash: Buffer } | undefined;
     this.committedId = last?.id ?? 0;
     this.nextId = this.committedId + 1;
@@ -194,6 +193,11 @@ export class CollectorStore {
     this.lastSourceId = (db.prepare('SELECT MAX(id) FROM sources').pluck().get() as number | null) ?? 0;
     this.lastGapId = (db.prepare('SELECT MAX(id) FROM gaps').pluck().get() as number | null) ?? 0;
     this.queries = new EventQueries(db);
+    const onReply = (reply: Exclude<WriterReply, { type: 'closed' }>): void => this.reply(reply);
+    this.channel =
+      options.writer === 'inline'
+        ? new InlineChannel(writerOptions, onReply)
+        : new ThreadChannel(writerOptions, onReply, (error) => this.fail(error));
   }
 
   subscribe(listener: StoreListener): () => void {
@@ -201,25 +205,36 @@ export class CollectorStore {
     return () => this.listeners.delete(listener);
   }
 
-  /** Records waiting for a commit. */
-  get pendingCount(): number {
-    return this.pending.length;
+  /** Records taken and not yet committed (waiting for a batch, or in the writer). */
+  get backlog(): number {
+    return this.pending.length + this.inFlightRecords;
+  }
+
+  /** Nothing taken is waiting for a commit. */
+  get settledNow(): boolean {
+    return this.pending.length === 0 && this.dirtySources.size === 0 && this.pendingAcks.size === 0 && this.inFlight.length === 0;
   }
 
   /**
-   * Take a record: assigns its id, drops it when it is an event already stored (same host, instance and
-   * seq), records a gap when seqs were skipped. It is committed within batchDelayMs (or at once when the
-   * batch is full) and then handed to the listeners.
+   * Take a record: assigns its id, drops it when it is an event already taken (same host, instance and seq),
+   * records a gap when seqs were skipped. It is committed within batchDelayMs (sooner when the batch is
+   * full), then handed to the listeners. With an ackTarget, the commit summary names it with the source's
+   * highest contiguous seq (for duplicates too: a sender replaying stored events needs its ACK).
    */
-  add(record: CollectedRecord): AddOutcome {
-    if (this.closed) throw new Error('the collector store is closed');
+  add(record: CollectedRecord, ackTarget?: object): AddOutcome {
+    if (this.closing !== undefined) throw new Error('the collector store is closed');
     const event = record.event;
     let source: SourceEntry | undefined;
-    const pending: PendingRecord = { record, values: [] };
+    const pending: PendingRecord = { record };
     if (event !== undefined) {
-      source = this.source(event.host, event.instance, event.app, record.receivedAt);
+      source = this.source(wellFormed(event.host), wellFormed(event.instance), wellFormed(event.app), record.receivedAt);
       const seen = observe(source.sequence, event.seq, record.receivedAt, () => ++this.lastGapId);
       this.touch(source);
+      if (ackTarget !== undefined) {
+        let sources = this.pendingAcks.get(ackTarget);
+        if (sources === undefined) this.pendingAcks.set(ackTarget, (sources = new Set()));
+        sources.add(source);
+      }
       if (seen.kind === 'duplicate') {
         source.duplicates++;
         this.schedule();
@@ -227,7 +242,7 @@ export class CollectorStore {
       }
       source.events++;
       source.lastSeen = record.receivedAt;
-      source.app = event.app;
+      source.app = wellFormed(event.app);
       pending.source = source;
       if (seen.opened !== undefined) {
         pending.opened = seen.opened;
@@ -235,93 +250,122 @@ export class CollectorStore {
       }
       if (seen.filled !== undefined) {
         pending.filled = seen.filled;
-        this.filledGaps.push({ source, gap: seen.filled });
+        this.filledGaps.push(seen.filled);
       }
     }
     record.id = this.nextId++;
-    pending.values = recordValues(record, source === undefined ? null : source.id);
     this.pending.push(pending);
-    if (this.pending.length >= this.batchSize && this.retryDelayMs === 0) this.flush();
+    this.pendingRows.push(canonicalContent(recordValues(record, source === undefined ? null : source.id)));
+    if (this.pending.length >= this.batchSize) this.send();
     else this.schedule();
     return 'stored';
   }
 
-  /** The highest seq of a source below which every event is stored (0 when unknown). */
+  /** The highest seq of a source below which every event is committed (0 when unknown). */
   contiguousSeq(host: string, instance: string): number {
-    const cached = this.sourceCache.get(sourceKey(host, instance));
-    if (cached !== undefined) return cached.sequence.contiguous;
-    const row = this.statements.sourceByKey.get(host, instance) as SourceRow | undefined;
+    const cached = this.sourceCache.get(`${host}\u0000${instance}`);
+    if (cached !== undefined) return cached.committedContiguous;
+    const row = this.sourceByKey.get(host, instance) as SourceRow | undefined;
     return row?.contiguous_seq ?? 0;
   }
 
-  /** Commit what waits; returns false when the commit failed (it is retried later). */
-  flush(): boolean {
+  /** Hand what waits to the writer now; resolves when it is committed. */
+  flush(): Promise<void> {
+    this.send();
+    return this.settled();
+  }
+
+  /** Resolves when everything taken so far is committed (without hurrying the batch). */
+  settled(): Promise<void> {
+    const target = this.pending.length > 0 || this.dirtySources.size > 0 || this.pendingAcks.size > 0 ? this.batchCounter + 1 : this.batchCounter;
+    if (this.committedBatch >= target) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ batch: target, resolve }));
+  }
+
+  private send(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.pending.length === 0 && this.dirtySources.size === 0) return true;
-    const batch = this.pending;
-    const committedAt = new Date().toISOString();
-    let head: Buffer;
-    try {
-      head = this.db.transaction(() => this.write(batch))();
-    } catch (error) {
-      this.lastError = (error as Error).message;
-      this.onError(error as Error);
-      this.retryDelayMs = Math.min(Math.max(this.retryDelayMs * 2, 100), 5000);
-      this.schedule();
-      return false;
-    }
-    const firstId = this.committedId + 1;
-    this.retryDelayMs = 0;
-    this.headHash = head;
-    this.committedId = this.nextId - 1;
-    this.lastCommitAt = committedAt;
-    this.pending = [];
-    this.openedGaps = [];
-    this.filledGaps = [];
-    for (const source of this.dirtySources) {
-      source.unsaved = false;
-      source.dirty = false;
-    }
-    this.dirtySources.clear();
-    this.evictSources();
-    this.dispatch(batch, { firstId, lastId: this.committedId, committedAt });
-    return true;
-  }
-
-  private write(batch: PendingRecord[]): Buffer {
-    const s = this.statements;
+    if (this.pending.length === 0 && this.dirtySources.size === 0 && this.pendingAcks.size === 0) return;
+    const batch = ++this.batchCounter;
+    const message: WriteBatch = {
+      batch,
+      firstId: this.pending.length > 0 ? this.pending[0].record.id : this.nextId,
+      count: this.pending.length,
+      rows: this.pendingRows.join(''),
+      newSources: [],
+      sourceUpdates: [],
+      newGaps: this.openedGaps.map(({ source, gap }) => [gap.id, source.id, gap.from, gap.to, gap.detectedAt, gap.filledAt ?? null]),
+      filledGaps: this.filledGaps.map((gap) => [gap.filledAt ?? '', gap.id]),
+    };
+    const contiguous: Array<[SourceEntry, number]> = [];
     for (const source of this.dirtySources) {
       if (source.unsaved) {
-        s.insertSource.run(source.id, source.host, source.instance, source.app, source.firstSeen, source.lastSeen, 0, 0, 0, 0);
+        message.newSources.push([source.id, source.host, source.instance, source.app, source.firstSeen]);
+        source.unsaved = false;
       }
-    }
-    let prev = this.headHash;
-    for (const item of batch) {
-      const values = item.values;
-      values.length = 22;
-      const hash = chainHash(prev, canonicalContent(values as ColumnValue[]), this.chainKey);
-      values.push(prev, hash);
-      s.insertEvent.run(values);
-      prev = hash;
-    }
-    for (const { source, gap } of this.openedGaps) {
-      s.insertGap.run(gap.id, source.id, gap.from, gap.to, gap.detectedAt, gap.filledAt ?? null);
-    }
-    for (const { gap } of this.filledGaps) s.fillGap.run(gap.filledAt ?? null, gap.id);
-    for (const source of this.dirtySources) {
       const seq = source.sequence;
-      s.updateSource.run(source.app, source.lastSeen, seq.maxSeq, seq.contiguous, source.events, source.duplicates, source.id);
+      message.sourceUpdates.push([source.app, source.lastSeen, seq.maxSeq, seq.contiguous, source.events, source.duplicates, source.id]);
+      contiguous.push([source, seq.contiguous]);
+      source.dirty = false;
+      source.lastBatch = batch;
     }
-    if (batch.length > 0) s.updateHead.run(batch[batch.length - 1].record.id, prev, new Date().toISOString());
-    return prev;
+    this.inFlight.push({ batch, count: this.pending.length, records: this.pending, contiguous, acks: [...this.pendingAcks] });
+    this.inFlightRecords += this.pending.length;
+    this.pending = [];
+    this.pendingRows = [];
+    this.pendingAcks = new Map();
+    this.dirtySources = new Set();
+    this.openedGaps = [];
+    this.filledGaps = [];
+    // Last: an inline writer commits (and calls back) within submit.
+    this.channel.submit(message);
   }
 
-  private dispatch(batch: PendingRecord[], commit: CommitSummary): void {
+  private reply(reply: Exclude<WriterReply, { type: 'closed' }>): void {
+    if (reply.type === 'failed') {
+      this.failing = true;
+      this.lastError = reply.error;
+      this.onError(new Error(`collector store: commit failed (${reply.error}); retrying in ${reply.retryInMs} ms`));
+      return;
+    }
+    const { result } = reply;
+    const done = this.inFlight[0];
+    if (done === undefined || done.batch !== result.batch) {
+      this.fail(new Error(`collector store: commit of batch ${result.batch} out of order`));
+      return;
+    }
+    this.inFlight.shift();
+    this.inFlightRecords -= done.count;
+    const firstId = this.committedId + 1;
+    this.committedId = result.lastId;
+    this.headHash = Buffer.from(result.head, 'hex');
+    this.committedBatch = result.batch;
+    this.lastCommitAt = result.committedAt;
+    this.failing = false;
+    for (const [source, seq] of done.contiguous) source.committedContiguous = seq;
+    this.evictSources();
+    this.dispatch(done, { firstId, lastId: this.committedId, committedAt: result.committedAt, acks: [] });
+    const ready = this.waiters.filter((waiter) => waiter.batch <= this.committedBatch);
+    if (ready.length > 0) {
+      this.waiters = this.waiters.filter((waiter) => waiter.batch > this.committedBatch);
+      for (const waiter of ready) waiter.resolve();
+    }
+  }
+
+  private fail(error: Error): void {
+    this.failing = true;
+    this.lastError = error.message;
+    this.onError(error);
+  }
+
+  private dispatch(batch: InFlightBatch, commit: CommitSummary): void {
+    for (const [target, sources] of batch.acks) {
+      for (const source of sources) commit.acks.push({ target, host: source.host, instance: source.instance, seq: source.committedContiguous });
+    }
     if (this.listeners.size === 0) return;
-    for (const item of batch) {
+    for (const item of batch.records) {
       if (item.opened !== undefined && item.source !== undefined) this.emit('onGap', toSequenceGap(item.source, item.opened));
       this.emit('onRecord', item.record);
       if (item.filled !== undefined && item.source !== undefined) this.emit('onGapFilled', toSequenceGap(item.source, item.filled));
@@ -342,11 +386,11 @@ export class CollectorStore {
   }
 
   private schedule(): void {
-    if (this.timer !== undefined || this.closed) return;
+    if (this.timer !== undefined || this.closing !== undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.flush();
-    }, this.retryDelayMs > 0 ? this.retryDelayMs : this.batchDelayMs);
+      this.send();
+    }, this.batchDelayMs);
   }
 
   private touch(source: SourceEntry): void {
@@ -357,15 +401,14 @@ export class CollectorStore {
   }
 
   private source(host: string, instance: string, app: string, now: string): SourceEntry {
-    const key = sourceKey(host, instance);
+    const key = `${host}\u0000${instance}`;
     const cached = this.sourceCache.get(key);
     if (cached !== undefined) return cached;
-    const row = this.statements.sourceByKey.get(host, instance) as SourceRow | undefined;
+    const row = this.sourceByKey.get(host, instance) as SourceRow | undefined;
     let entry: SourceEntry;
     if (row === undefined) {
       entry = {
         id: ++this.lastSourceId,
-        key,
         host,
         instance,
         app,
@@ -374,21 +417,22 @@ export class CollectorStore {
         events: 0,
         duplicates: 0,
         sequence: emptySequence(),
+        committedContiguous: 0,
         unsaved: true,
         dirty: false,
+        lastBatch: 0,
       };
     } else {
-      const gaps = (this.statements.openGaps.all(row.id) as GapRow[]).map(
+      const gaps = (this.openGapsOf.all(row.id) as GapRow[]).map(
         (gap): GapState => ({ id: gap.id, from: gap.from_seq, to: gap.to_seq, missing: 0, detectedAt: gap.detected_at }),
       );
       const sequence = restoreSequence(row.contiguous_seq, row.last_seq, gaps, (gap) => {
-        const seqs = this.statements.seqsBetween.all(row.id, gap.from, gap.to) as number[];
+        const seqs = this.seqsBetween.all(row.id, gap.from, gap.to) as number[];
         gap.missing = gap.to - gap.from + 1 - seqs.length;
         return seqs;
       });
       entry = {
         id: row.id,
-        key,
         host,
         instance,
         app: row.app,
@@ -397,21 +441,23 @@ export class CollectorStore {
         events: row.events,
         duplicates: row.duplicates,
         sequence,
+        committedContiguous: sequence.contiguous,
         unsaved: false,
         dirty: false,
+        lastBatch: 0,
       };
     }
     this.sourceCache.set(key, entry);
     return entry;
   }
 
-  /** Keep the cache bounded: forget the least recently loaded sources that have nothing unsaved. */
+  /** Keep the cache bounded: forget the least recently loaded sources whose changes are all committed. */
   private evictSources(): void {
     if (this.sourceCache.size <= this.maxCachedSources) return;
     const target = Math.floor(this.maxCachedSources * 0.9);
     for (const [key, entry] of this.sourceCache) {
       if (this.sourceCache.size <= target) break;
-      if (!entry.dirty && !entry.unsaved) this.sourceCache.delete(key);
+      if (!entry.dirty && !entry.unsaved && entry.lastBatch <= this.committedBatch) this.sourceCache.delete(key);
     }
   }
 
@@ -435,9 +481,9 @@ export class CollectorStore {
 
   health(): StoreHealth {
     const counts = this.queries.counts();
-    const size = (path: string): number => {
+    const size = (file: string): number => {
       try {
-        return statSync(path).size;
+        return statSync(file).size;
       } catch {
         return 0;
       }
@@ -448,7 +494,8 @@ export class CollectorStore {
       headHash: this.headHash.toString('hex'),
       sources: counts.sources,
       openGaps: counts.openGaps,
-      pending: this.pending.length,
+      pending: this.backlog,
+      failing: this.failing,
       fileBytes: size(this.path),
       walBytes: size(`${this.path}-wal`),
     };
@@ -457,14 +504,20 @@ export class CollectorStore {
     return health;
   }
 
-  /** Commit what waits and close the file. */
-  close(): void {
-    if (this.closed) return;
-    this.flush();
-    this.closed = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.db.close();
+  /** Commit what waits and close the file (after a few failed retries, what could not be written is lost). */
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    this.send();
+    this.closing = (async () => {
+      await this.channel.close();
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = undefined;
+      if (this.backlog > 0) this.onError(new Error(`collector store: ${this.backlog} records could not be committed before closing`));
+      for (const waiter of this.waiters) waiter.resolve();
+      this.waiters = [];
+      this.db.close();
+    })();
+    return this.closing;
   }
 }
 

@@ -225,9 +225,10 @@ describe('Collector', () => {
     await client.write('500 <13>1 - - - - - - cut by shutdown');
     await waitFor(() => run.collector.health().openConnections === 1, 'the connection');
     await new Promise((resolve) => setTimeout(resolve, 50));
+    const clientClosed = new Promise((resolve) => client.socket.once('close', resolve));
     await run.collector.close();
     expect(run.records).toEqual([expect.objectContaining({ format: 'raw', message: '<13>1 - - - - - - cut by shutdown', flags: ['truncated'] })]);
-    await new Promise((resolve) => client.socket.once('close', resolve));
+    await clientClosed;
     expect(verifyChain(run.path)).toMatchObject({ ok: true, checked: 1 });
   });
 });

@@ -61,10 +61,10 @@ export function newSource(options: { host?: string; instance?: string; app?: str
 }
 
 /** Poll until the condition holds (for asynchronous delivery; not a timing assertion). */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
+export async function waitFor(condition: () => boolean, what: string | (() => string), timeoutMs = 10000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

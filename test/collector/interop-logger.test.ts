@@ -66,7 +66,10 @@ describeIf('interop: util-linux logger --rfc5424 --octet-count --tcp', () => {
     const file = dir.file('events.txt');
     writeFileSync(file, `${events.map((event) => asciiJson(event)).join('\n')}\n`);
     await logger(port, ['-t', 'juice-shop', '--sd-id', 'a09@32473', '--sd-param', `instance="${source.instance}"`, '-f', file]);
-    await waitFor(() => records.length === 3, 'three events');
+    await waitFor(
+      () => records.length >= 3,
+      () => `three events; have ${records.length}, stats ${JSON.stringify(collector.stats())}, store ${JSON.stringify(collector.store.health())}`,
+    );
     expect(records.map((record) => record.event)).toEqual(events);
     await waitFor(() => collector.store.sources().some((info) => info.instance === source.instance && info.contiguousSeq === 3), 'source at seq 3');
   });

@@ -4,7 +4,7 @@ import { recordFromFrame } from '../../src/collector/parse';
 import { CollectorStore, type StoreOptions } from '../../src/collector/store';
 import { verifyChain } from '../../src/collector/verify';
 import type { AuditEvent } from '../../src/events';
-import { format5424, loginFail, newSource, request, tempDir } from './helpers';
+import { format5424, loginFail, newSource, request, tempDir, waitFor } from './helpers';
 
 const dirs: Array<{ remove: () => void }> = [];
 afterAll(() => dirs.forEach((dir) => dir.remove()));
@@ -36,8 +36,10 @@ interface Seen {
   order: string[];
 }
 
+let writer: 'thread' | 'inline' = 'thread';
+
 function open(path: string, options: Partial<StoreOptions> = {}): { store: CollectorStore; seen: Seen } {
-  const store = new CollectorStore({ path, batchDelayMs: 5, ...options });
+  const store = new CollectorStore({ path, batchDelayMs: 5, writer, ...options });
   const seen: Seen = { records: [], gaps: [], filled: [], order: [] };
   store.subscribe({
     onRecord: (record) => {
@@ -56,7 +58,11 @@ function open(path: string, options: Partial<StoreOptions> = {}): { store: Colle
   return { store, seen };
 }
 
-describe('CollectorStore', () => {
+describe.each(['thread', 'inline'] as const)('CollectorStore (%s writer)', (mode) => {
+  beforeAll(() => {
+    writer = mode;
+  });
+
   it('hands records to listeners only after the batch commits, ids set, in order', async () => {
     const path = dbPath();
     const { store, seen } = open(path, { batchSize: 1000, batchDelayMs: 20 });
@@ -68,27 +74,28 @@ describe('CollectorStore', () => {
     // Not yet committed: a second connection sees nothing.
     const reader = new Database(path, { readonly: true });
     expect(reader.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await store.settled();
     expect(seen.records.map((record) => record.id)).toEqual([1, 2]);
     expect(reader.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(2);
     reader.close();
     expect(seen.records[0].event).toEqual(first.event);
     expect(store.events({ order: 'asc' })).toEqual(seen.records);
-    store.close();
+    await store.close();
   });
 
-  it('commits synchronously when a batch is full', () => {
-    const { store, seen } = open(dbPath(), { batchSize: 3 });
+  it('commits without waiting for the timer when a batch is full', async () => {
+    const { store, seen } = open(dbPath(), { batchSize: 3, batchDelayMs: 60_000 });
     const source = newSource();
     store.add(eventRecord(loginFail(source)));
     store.add(eventRecord(loginFail(source)));
     expect(seen.records).toHaveLength(0);
     store.add(eventRecord(loginFail(source)));
+    await waitFor(() => seen.records.length === 3, 'the full batch');
     expect(seen.records.map((record) => record.id)).toEqual([1, 2, 3]);
-    store.close();
+    await store.close();
   });
 
-  it('drops duplicates from an at-least-once sender and counts them per source', () => {
+  it('drops duplicates from an at-least-once sender and counts them per source', async () => {
     const { store, seen } = open(dbPath());
     const source = newSource();
     const events = [loginFail(source), loginFail(source), loginFail(source)];
@@ -96,21 +103,21 @@ describe('CollectorStore', () => {
     // A replay of everything, plus one new.
     for (const event of events) expect(store.add(eventRecord(event))).toBe('duplicate');
     expect(store.add(eventRecord(loginFail(source)))).toBe('stored');
-    store.flush();
+    await store.flush();
     expect(seen.records.map((record) => record.event?.seq)).toEqual([1, 2, 3, 4]);
     expect(store.sources()).toEqual([
       expect.objectContaining({ host: 'shop-1', instance: source.instance, app: 'juice-shop', lastSeq: 4, contiguousSeq: 4, events: 4, duplicates: 3, gaps: 0, openGaps: 0 }),
     ]);
     expect(store.contiguousSeq('shop-1', source.instance)).toBe(4);
-    store.close();
+    await store.close();
   });
 
-  it('records a gap, reports it before the record that revealed it, and marks it filled by a replay', () => {
+  it('records a gap, reports it before the record that revealed it, and marks it filled by a replay', async () => {
     const { store, seen } = open(dbPath());
     const source = newSource();
     const events = Array.from({ length: 6 }, () => loginFail(source));
     for (const index of [0, 1, 5]) store.add(eventRecord(events[index]));
-    store.flush();
+    await store.flush();
     expect(seen.order).toEqual(['record 1', 'record 2', 'gap 3-5', 'record 6']);
     expect(seen.gaps).toEqual([{ host: 'shop-1', instance: source.instance, app: 'juice-shop', from: 3, to: 5, detectedAt: expect.any(String) }]);
     expect(store.contiguousSeq('shop-1', source.instance)).toBe(2);
@@ -118,55 +125,55 @@ describe('CollectorStore', () => {
     expect(store.sources()[0]).toMatchObject({ lastSeq: 6, contiguousSeq: 2, gaps: 1, openGaps: 1 });
 
     for (const index of [3, 2]) store.add(eventRecord(events[index]));
-    store.flush();
+    await store.flush();
     expect(seen.filled).toEqual([]);
     expect(store.contiguousSeq('shop-1', source.instance)).toBe(4);
     store.add(eventRecord(events[4]));
-    store.flush();
+    await store.flush();
     expect(seen.order.slice(4)).toEqual(['record 4', 'record 3', 'record 5', 'filled 3-5']);
     expect(seen.filled[0]).toMatchObject({ from: 3, to: 5, filledAt: expect.any(String) });
     expect(store.gaps({ open: true })).toEqual([]);
     expect(store.gaps({ open: false })).toEqual([expect.objectContaining({ from: 3, to: 5, filledAt: expect.any(String) })]);
     expect(store.sources()[0]).toMatchObject({ lastSeq: 6, contiguousSeq: 6, gaps: 1, openGaps: 0 });
-    store.close();
+    await store.close();
   });
 
-  it('keeps sequence state, gaps half filled and the chain across a restart', () => {
+  it('keeps sequence state, gaps half filled and the chain across a restart', async () => {
     const path = dbPath();
     const source = newSource();
     const events = Array.from({ length: 8 }, () => loginFail(source));
     const first = open(path);
     for (const index of [0, 1, 6, 3]) first.store.add(eventRecord(events[index]));
-    first.store.close();
+    await first.store.close();
 
     const second = open(path, { maxCachedSources: 1 });
     expect(second.store.add(eventRecord(events[3]))).toBe('duplicate');
     expect(second.store.add(eventRecord(events[6]))).toBe('duplicate');
     expect(second.store.add(eventRecord(events[1]))).toBe('duplicate');
     for (const index of [2, 4, 5, 7]) expect(second.store.add(eventRecord(events[index]))).toBe('stored');
-    second.store.flush();
+    await second.store.flush();
     expect(second.seen.filled).toEqual([expect.objectContaining({ from: 3, to: 6 })]);
     expect(second.store.contiguousSeq('shop-1', source.instance)).toBe(8);
     expect(second.seen.records.map((record) => record.id)).toEqual([5, 6, 7, 8]);
-    second.store.close();
+    await second.store.close();
     expect(verifyChain(path)).toMatchObject({ ok: true, checked: 8 });
   });
 
-  it('tracks sources by host and instance separately', () => {
+  it('tracks sources by host and instance separately', async () => {
     const { store } = open(dbPath());
     const a = newSource({ host: 'shop-1' });
     const b = newSource({ host: 'shop-2', instance: a.instance });
     store.add(eventRecord(loginFail(a)));
     store.add(eventRecord(loginFail(b)));
-    store.flush();
+    await store.flush();
     expect(store.sources().map((source) => [source.host, source.lastSeq]).sort()).toEqual([
       ['shop-1', 1],
       ['shop-2', 1],
     ]);
-    store.close();
+    await store.close();
   });
 
-  it('answers queries: type, source, actor, ip, severity, time range, text, paging', () => {
+  it('answers queries: type, source, actor, ip, severity, time range, text, paging', async () => {
     const { store } = open(dbPath());
     const shop = newSource({ host: 'shop-1' });
     const other = newSource({ host: 'shop-2' });
@@ -175,7 +182,7 @@ describe('CollectorStore', () => {
     const beat = other.create({ type: 'sys_heartbeat', outcome: 'info', description: 'alive 100%_done' });
     const records = [eventRecord(fail), eventRecord(ok), eventRecord(beat), rawRecord('<34>Oct 11 22:14:15 gw sshd[1]: Failed password for root')];
     for (const record of records) store.add(record);
-    store.flush();
+    await store.flush();
     const ids = (list: CollectedRecord[]): number[] => list.map((record) => record.id);
     expect(ids(store.events())).toEqual([4, 3, 2, 1]);
     expect(ids(store.events({ type: 'authn_login_fail' }))).toEqual([1]);
@@ -199,19 +206,19 @@ describe('CollectorStore', () => {
     expect(store.event(2)?.event).toEqual(ok);
     expect(store.event(99)).toBeUndefined();
     expect(store.health()).toMatchObject({ lastId: 4, sources: 2, openGaps: 0, pending: 0, headHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    store.close();
+    await store.close();
   });
 
-  it('refuses UPDATE and DELETE of events through SQL', () => {
+  it('refuses UPDATE and DELETE of events through SQL', async () => {
     const path = dbPath();
     const { store } = open(path);
     store.add(rawRecord('x'));
-    store.flush();
+    await store.flush();
     const other = new Database(path);
     expect(() => other.prepare("UPDATE events SET message = 'y'").run()).toThrow(/append-only/);
     expect(() => other.prepare('DELETE FROM events').run()).toThrow(/append-only/);
     other.close();
-    store.close();
+    await store.close();
   });
 
   it('survives a commit that fails (a lock held elsewhere) and retries without losing or repeating records', async () => {
@@ -219,23 +226,27 @@ describe('CollectorStore', () => {
     const errors: Error[] = [];
     const { store, seen } = open(path, { busyTimeoutMs: 20, onError: (error) => errors.push(error) });
     store.add(rawRecord('before'));
-    store.flush();
+    await store.flush();
     const locker = new Database(path);
     locker.prepare('BEGIN IMMEDIATE').run();
     store.add(rawRecord('during'));
-    expect(store.flush()).toBe(false);
+    const flushed = store.flush();
+    await waitFor(() => errors.length > 0, 'a failed commit');
     expect(errors[0].message).toMatch(/locked|busy/i);
-    expect(store.health().lastError).toMatch(/locked|busy/i);
+    expect(store.health()).toMatchObject({ failing: true, pending: 1, lastError: expect.stringMatching(/locked|busy/i) });
+    store.add(rawRecord('after'));
+    expect(seen.records.map((record) => record.message)).toEqual(['before']);
     locker.prepare('ROLLBACK').run();
     locker.close();
-    store.add(rawRecord('after'));
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await flushed;
+    await store.flush();
     expect(seen.records.map((record) => record.message)).toEqual(['before', 'during', 'after']);
-    store.close();
+    expect(store.health()).toMatchObject({ failing: false, pending: 0, lastId: 3 });
+    await store.close();
     expect(verifyChain(path)).toMatchObject({ ok: true, checked: 3 });
   });
 
-  it('keeps going when a listener throws', () => {
+  it('keeps going when a listener throws', async () => {
     const errors: Error[] = [];
     const { store, seen } = open(dbPath(), { onError: (error) => errors.push(error) });
     store.subscribe({
@@ -245,9 +256,9 @@ describe('CollectorStore', () => {
     });
     store.add(rawRecord('a'));
     store.add(rawRecord('b'));
-    store.flush();
+    await store.flush();
     expect(seen.records).toHaveLength(2);
     expect(errors.map((error) => error.message)).toEqual(['listener bug', 'listener bug']);
-    store.close();
+    await store.close();
   });
 });

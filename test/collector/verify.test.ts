@@ -11,17 +11,17 @@ const dirs: Array<{ remove: () => void }> = [];
 afterAll(() => dirs.forEach((dir) => dir.remove()));
 
 /** A closed store with `count` events (ids 1..count). */
-function storeWith(count: number, chainKey?: string): string {
+async function storeWith(count: number, chainKey?: string): Promise<string> {
   const dir = tempDir();
   dirs.push(dir);
   const path = dir.file('collector.db');
-  const store = new CollectorStore({ path, chainKey });
+  const store = new CollectorStore({ path, chainKey, writer: 'inline' });
   const source = newSource();
   for (let i = 0; i < count; i++) {
     const frame = i % 3 === 2 ? `<13>Oct 11 22:14:15 gw app: raw ${i}` : format5424(loginFail(source));
     store.add(recordFromFrame(Buffer.from(frame), { receivedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), transport: 'tcp', peer: '127.0.0.1:9', truncated: false }));
   }
-  store.close();
+  await store.close();
   return path;
 }
 
@@ -36,28 +36,28 @@ function tamper(path: string, work: (db: Database.Database) => void): void {
 const sha = (prev: Buffer, row: EventRow): Buffer => createHash('sha256').update(prev).update(canonicalContent(rowValues(row))).digest();
 
 describe('verifyChain', () => {
-  it('passes an intact store and reports the chain head', () => {
-    const path = storeWith(10);
+  it('passes an intact store and reports the chain head', async () => {
+    const path = await storeWith(10);
     const report = verifyChain(path);
     expect(report).toMatchObject({ ok: true, checked: 10, problems: [], warnings: [], head: { lastId: 10, lastHash: expect.stringMatching(/^[0-9a-f]{64}$/) } });
     expect(report.first).toBeUndefined();
   });
 
-  it('passes while the store is open and writing (WAL), seeing only committed rows', () => {
+  it('passes while the store is open and writing (WAL), seeing only committed rows', async () => {
     const dir = tempDir();
     dirs.push(dir);
     const path = dir.file('live.db');
-    const store = new CollectorStore({ path });
+    const store = new CollectorStore({ path, writer: 'inline' });
     for (let i = 0; i < 5; i++) store.add(recordFromFrame(Buffer.from(`raw ${i}`), { receivedAt: '2026-01-01T00:00:00.000Z', transport: 'udp', peer: 'p', truncated: false }));
-    store.flush();
+    await store.flush();
     store.add(recordFromFrame(Buffer.from('pending'), { receivedAt: '2026-01-01T00:00:00.000Z', transport: 'udp', peer: 'p', truncated: false }));
     expect(verifyChain(path)).toMatchObject({ ok: true, checked: 5 });
-    store.close();
+    await store.close();
     expect(verifyChain(path)).toMatchObject({ ok: true, checked: 6 });
   });
 
-  it('reports an altered row (UPDATE through a second connection)', () => {
-    const path = storeWith(10);
+  it('reports an altered row (UPDATE through a second connection)', async () => {
+    const path = await storeWith(10);
     tamper(path, (db) => db.prepare("UPDATE events SET message = replace(message, 'bad credentials', 'good credentials') WHERE id = 4").run());
     const report = verifyChain(path);
     expect(report.ok).toBe(false);
@@ -66,14 +66,14 @@ describe('verifyChain', () => {
     expect(report.warnings.join(' ')).toMatch(/append-only/);
   });
 
-  it('reports an altered column other than the message (an index column)', () => {
-    const path = storeWith(6);
+  it('reports an altered column other than the message (an index column)', async () => {
+    const path = await storeWith(6);
     tamper(path, (db) => db.prepare("UPDATE events SET event_type = 'sys_heartbeat' WHERE id = 2").run());
     expect(verifyChain(path).first).toMatchObject({ kind: 'altered', id: 2 });
   });
 
-  it('reports a row altered and re-hashed as a broken link after it', () => {
-    const path = storeWith(10);
+  it('reports a row altered and re-hashed as a broken link after it', async () => {
+    const path = await storeWith(10);
     tamper(path, (db) => {
       db.prepare("UPDATE events SET peer = '10.6.6.6:1' WHERE id = 5").run();
       const row = db.prepare('SELECT * FROM events WHERE id = 5').get() as EventRow;
@@ -82,20 +82,20 @@ describe('verifyChain', () => {
     expect(verifyChain(path).first).toMatchObject({ kind: 'relinked', id: 6 });
   });
 
-  it('reports a deleted row in the middle, and deleted rows at the end', () => {
-    const middle = storeWith(10);
+  it('reports a deleted row in the middle, and deleted rows at the end', async () => {
+    const middle = await storeWith(10);
     tamper(middle, (db) => db.prepare('DELETE FROM events WHERE id IN (4, 5)').run());
     const report = verifyChain(middle);
     expect(report.first).toMatchObject({ kind: 'deleted', id: 4, detail: expect.stringContaining('4..5') });
     expect(report.problems).toHaveLength(1);
 
-    const tail = storeWith(10);
+    const tail = await storeWith(10);
     tamper(tail, (db) => db.prepare('DELETE FROM events WHERE id >= 9').run());
     expect(verifyChain(tail).first).toMatchObject({ kind: 'deleted', id: 9 });
   });
 
-  it('reports an inserted row, even one that copies a real row and links correctly', () => {
-    const path = storeWith(10);
+  it('reports an inserted row, even one that copies a real row and links correctly', async () => {
+    const path = await storeWith(10);
     tamper(path, (db) => {
       const last = db.prepare('SELECT * FROM events WHERE id = 10').get() as EventRow;
       const forged: EventRow = { ...last, id: 11, message: 'nothing to see here', prev_hash: last.hash };
@@ -106,8 +106,8 @@ describe('verifyChain', () => {
     expect(verifyChain(path).first).toMatchObject({ kind: 'inserted', id: 11 });
   });
 
-  it('reports a row inserted with an id before the first', () => {
-    const path = storeWith(3);
+  it('reports a row inserted with an id before the first', async () => {
+    const path = await storeWith(3);
     tamper(path, (db) => {
       const first = db.prepare('SELECT * FROM events WHERE id = 1').get() as EventRow;
       db.prepare('INSERT INTO events (id, received_at, transport, peer, format, message, prev_hash, hash) VALUES (0, ?, ?, ?, ?, ?, ?, ?)').run(
@@ -117,7 +117,7 @@ describe('verifyChain', () => {
     expect(verifyChain(path).first).toMatchObject({ kind: 'inserted', id: 0 });
   });
 
-  it('with a chain key, catches a full rewrite of the chain and head that plain SHA-256 cannot', () => {
+  it('with a chain key, catches a full rewrite of the chain and head that plain SHA-256 cannot', async () => {
     const rewrite = (db: Database.Database): void => {
       db.prepare("UPDATE events SET message = 'rewritten' WHERE id = 2").run();
       let prev: Buffer = GENESIS_HASH;
@@ -128,12 +128,12 @@ describe('verifyChain', () => {
       }
       db.prepare('UPDATE chain_head SET last_hash = ?').run(prev);
     };
-    const keyless = storeWith(5);
+    const keyless = await storeWith(5);
     tamper(keyless, rewrite);
     // The limit of a keyless chain: anchor health().headHash elsewhere, or use a chain key.
     expect(verifyChain(keyless).ok).toBe(true);
 
-    const keyed = storeWith(5, 'secret chain key');
+    const keyed = await storeWith(5, 'secret chain key');
     expect(verifyChain(keyed, { chainKey: 'secret chain key' }).ok).toBe(true);
     tamper(keyed, rewrite);
     const report = verifyChain(keyed, { chainKey: 'secret chain key' });

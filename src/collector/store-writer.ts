@@ -1,0 +1,203 @@
+import Database from 'better-sqlite3';
+import { EVENT_COLUMNS, GENESIS_HASH, chainHash, decodeRow } from './chain';
+import { createSchema } from './schema';
+
+/**
+ * The writing half of the store: one transaction per batch, chain hashes computed here, in order. It runs
+ * in a worker thread (store-worker.ts) so SQLite and SHA-256 use the second core while the main thread
+ * parses; or inline, in the main thread.
+ */
+
+/** One batch, as the main thread hands it over (plain data: it crosses threads). */
+export interface WriteBatch {
+  batch: number;
+  /** Ids firstId .. firstId + count - 1; count may be 0 (only counters changed). */
+  firstId: number;
+  count: number;
+  /** The rows' canonical contents, concatenated (see chain.ts). */
+  rows: string;
+  /** id, host, instance, app, first_seen */
+  newSources: Array<[number, string, string, string, string]>;
+  /** app, last_seen, last_seq, contiguous_seq, events, duplicates, id */
+  sourceUpdates: Array<[string, string, number, number, number, number, number]>;
+  /** id, source_id, from_seq, to_seq, detected_at, filled_at */
+  newGaps: Array<[number, number, number, number, string, string | null]>;
+  /** filled_at, id */
+  filledGaps: Array<[string, number]>;
+}
+
+export interface WriteResult {
+  batch: number;
+  lastId: number;
+  /** Hex. */
+  head: string;
+  committedAt: string;
+}
+
+export interface WriterOptions {
+  path: string;
+  synchronous: 'FULL' | 'NORMAL';
+  chainKey?: string | Buffer;
+  busyTimeoutMs: number;
+}
+
+/** Messages between the store and its writer. */
+export type WriterRequest = { type: 'batch'; batch: WriteBatch } | { type: 'close' };
+export type WriterReply =
+  | { type: 'committed'; result: WriteResult }
+  | { type: 'failed'; batch: number; error: string; retryInMs: number }
+  | { type: 'closed' };
+
+/** The file was written by someone else since we last committed: two collectors on one file. */
+export class ChainConflictError extends Error {
+  constructor(detail: string) {
+    super(`the events table changed under the collector (${detail}): is another collector writing to this file?`);
+    this.name = 'ChainConflictError';
+  }
+}
+
+export function openStoreDatabase(path: string, synchronous: 'FULL' | 'NORMAL', busyTimeoutMs: number): Database.Database {
+  const db = new Database(path, { timeout: busyTimeoutMs });
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  db.pragma('cache_size = -32000');
+  db.pragma('temp_store = MEMORY');
+  createSchema(db);
+  return db;
+}
+
+export class BatchWriter {
+  private readonly db: Database.Database;
+  private readonly chainKey: string | Buffer | undefined;
+  private lastId: number;
+  private head: Buffer;
+  private readonly insertEvent: Database.Statement;
+  private readonly insertSource: Database.Statement;
+  private readonly updateSource: Database.Statement;
+  private readonly insertGap: Database.Statement;
+  private readonly fillGap: Database.Statement;
+  private readonly updateHead: Database.Statement;
+  private readonly lastRow: Database.Statement;
+  private readonly transaction: (batch: WriteBatch) => Buffer;
+
+  constructor(options: WriterOptions) {
+    this.db = openStoreDatabase(options.path, options.synchronous, options.busyTimeoutMs);
+    this.chainKey = options.chainKey;
+    const db = this.db;
+    this.insertEvent = db.prepare(
+      `INSERT INTO events (${EVENT_COLUMNS.join(', ')}, prev_hash, hash) VALUES (${new Array(EVENT_COLUMNS.length + 2).fill('?').join(', ')})`,
+    );
+    this.insertSource = db.prepare(
+      `INSERT OR IGNORE INTO sources (id, host, instance, app, first_seen, last_seen, last_seq, contiguous_seq, events, duplicates)
+       VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0)`,
+    );
+    this.updateSource = db.prepare(
+      'UPDATE sources SET app = ?, last_seen = ?, last_seq = ?, contiguous_seq = ?, events = ?, duplicates = ? WHERE id = ?',
+    );
+    this.insertGap = db.prepare('INSERT OR IGNORE INTO gaps (id, source_id, from_seq, to_seq, detected_at, filled_at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.fillGap = db.prepare('UPDATE gaps SET filled_at = ? WHERE id = ?');
+    this.updateHead = db.prepare(
+      `INSERT INTO chain_head (id, last_id, last_hash, updated_at) VALUES (1, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, updated_at = excluded.updated_at`,
+    );
+    this.lastRow = db.prepare('SELECT id, hash FROM events ORDER BY id DESC LIMIT 1');
+    const last = this.lastRow.get() as { id: number; hash: Buffer } | undefined;
+    this.lastId = last?.id ?? 0;
+    this.head = last?.hash ?? GENESIS_HASH;
+    this.transaction = db.transaction((batch: WriteBatch) => this.apply(batch));
+  }
+
+  /** Commit one batch; throws when it could not (nothing of it is then written). */
+  write(batch: WriteBatch): WriteResult {
+    const lastOfBatch = batch.firstId + batch.count - 1;
+    // Already committed (the reply was lost with a crashed worker, and the batch is sent again).
+    if (batch.count > 0 && lastOfBatch <= this.lastId) {
+      return { batch: batch.batch, lastId: this.lastId, head: this.head.toString('hex'), committedAt: new Date().toISOString() };
+    }
+    if (batch.count > 0 && batch.firstId !== this.lastId + 1) throw new ChainConflictError(`expected id ${this.lastId + 1}, got ${batch.firstId}`);
+    const head = this.transaction(batch);
+    this.head = head;
+    this.lastId = Math.max(this.lastId, lastOfBatch);
+    return { batch: batch.batch, lastId: this.lastId, head: head.toString('hex'), committedAt: new Date().toISOString() };
+  }
+
+  private apply(batch: WriteBatch): Buffer {
+    const last = this.lastRow.get() as { id: number; hash: Buffer } | undefined;
+    if ((last?.id ?? 0) !== this.lastId || !(last?.hash ?? GENESIS_HASH).equals(this.head)) {
+      throw new ChainConflictError(`expected the last row to be ${this.lastId}, found ${last?.id ?? 0}`);
+    }
+    // first_seen doubles as last_seen until the update below.
+    for (const source of batch.newSources) this.insertSource.run(...source, source[4]);
+    let prev = this.head;
+    let pos = 0;
+    const rows = batch.rows;
+    for (let i = 0; i < batch.count; i++) {
+      const { values, end } = decodeRow(rows, pos);
+      const hash = chainHash(prev, rows.slice(pos, end), this.chainKey);
+      pos = end;
+      (values as unknown[]).push(prev, hash);
+      this.insertEvent.run(values);
+      prev = hash;
+    }
+    for (const gap of batch.newGaps) this.insertGap.run(gap);
+    for (const gap of batch.filledGaps) this.fillGap.run(gap);
+    for (const update of batch.sourceUpdates) this.updateSource.run(update);
+    if (batch.count > 0) this.updateHead.run(batch.firstId + batch.count - 1, prev, new Date().toISOString());
+    return prev;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/**
+ * Batches in order; a failed one (a lock held too long, a full disk) is retried with backoff, and nothing
+ * after it is written before it. `reply` carries every outcome back to the store.
+ */
+export class WriteQueue {
+  private readonly queue: WriteBatch[] = [];
+  private retryInMs = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closing = false;
+  private failuresWhileClosing = 0;
+
+  constructor(
+    private readonly writer: BatchWriter,
+    private readonly reply: (message: WriterReply) => void,
+  ) {}
+
+  handle(request: WriterRequest): void {
+    if (request.type === 'batch') this.queue.push(request.batch);
+    else this.closing = true;
+    if (this.timer === undefined) this.drain();
+  }
+
+  private drain(): void {
+    this.timer = undefined;
+    while (this.queue.length > 0) {
+      const batch = this.queue[0];
+      let result: WriteResult;
+      try {
+        result = this.writer.write(batch);
+      } catch (error) {
+        this.retryInMs = Math.min(Math.max(this.retryInMs * 2, 100), 5000);
+        this.reply({ type: 'failed', batch: batch.batch, error: (error as Error).message, retryInMs: this.retryInMs });
+        // Shutting down: a few more tries, then give up rather than hang the shutdown.
+        if (this.closing && ++this.failuresWhileClosing > 5) {
+          this.queue.length = 0;
+          break;
+        }
+        this.timer = setTimeout(() => this.drain(), this.retryInMs);
+        return;
+      }
+      this.retryInMs = 0;
+      this.queue.shift();
+      this.reply({ type: 'committed', result });
+    }
+    if (this.closing) {
+      this.writer.close();
+      this.reply({ type: 'closed' });
+    }
+  }
+}

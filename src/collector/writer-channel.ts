@@ -1,0 +1,137 @@
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { BatchWriter, WriteQueue, type WriteBatch, type WriterOptions, type WriterReply } from './store-writer';
+
+/** Where the store's batches go: a worker thread (default) or the writer inline. */
+export interface WriterChannel {
+  submit(batch: WriteBatch): void;
+  /** Write what was submitted (or give up after retries) and close the file. */
+  close(): Promise<void>;
+}
+
+type ReplyHandler = (reply: Exclude<WriterReply, { type: 'closed' }>) => void;
+
+export class InlineChannel implements WriterChannel {
+  private readonly queue: WriteQueue;
+  private readonly closed: Promise<void>;
+  private markClosed: () => void = () => undefined;
+
+  constructor(options: WriterOptions, onReply: ReplyHandler) {
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
+    this.queue = new WriteQueue(new BatchWriter(options), (reply) => {
+      if (reply.type === 'closed') this.markClosed();
+      else onReply(reply);
+    });
+  }
+
+  submit(batch: WriteBatch): void {
+    this.queue.handle({ type: 'batch', batch });
+  }
+
+  close(): Promise<void> {
+    this.queue.handle({ type: 'close' });
+    return this.closed;
+  }
+}
+
+/**
+ * Loads store-worker in a worker thread. Under ts-jest the sources are TypeScript, so the bootstrap
+ * transpiles them with the project's typescript (cached in the temp directory); from dist/ it is plain require.
+ */
+const BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+const entry = workerData.entry;
+if (entry.endsWith('.ts')) {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const path = require('node:path');
+  const crypto = require('node:crypto');
+  // Transpiled files are cached by path and mtime: loading typescript costs more than the rest of a start.
+  const cacheDir = path.join(os.tmpdir(), 'a09-collector-worker-cache');
+  let ts;
+  require.extensions['.ts'] = (module, filename) => {
+    const stat = fs.statSync(filename);
+    const key = crypto.createHash('sha256').update(filename + ':' + stat.mtimeMs + ':' + stat.size).digest('hex');
+    const cached = path.join(cacheDir, key + '.js');
+    let code;
+    try {
+      code = fs.readFileSync(cached, 'utf8');
+    } catch {
+      ts = ts || require(require.resolve('typescript', { paths: [path.dirname(entry)] }));
+      code = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
+        fileName: filename,
+        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      }).outputText;
+      fs.mkdirSync(cacheDir, { recursive: true });
+      const temporary = cached + '.' + process.pid + '.' + Date.now() + '.tmp';
+      fs.writeFileSync(temporary, code);
+      fs.renameSync(temporary, cached);
+    }
+    module._compile(code, filename);
+  };
+}
+require(entry);
+`;
+
+const MAX_RESTARTS = 5;
+
+export class ThreadChannel implements WriterChannel {
+  private worker: Worker;
+  /** Submitted and not yet committed: sent again to a restarted worker (it skips what it had committed). */
+  private readonly unconfirmed: WriteBatch[] = [];
+  private restarts = 0;
+  private closing = false;
+  private readonly closed: Promise<void>;
+  private markClosed: () => void = () => undefined;
+
+  constructor(
+    private readonly options: WriterOptions,
+    private readonly onReply: ReplyHandler,
+    private readonly onError: (error: Error) => void,
+  ) {
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
+    this.worker = this.spawn();
+  }
+
+  private spawn(): Worker {
+    const entry = path.join(__dirname, `store-worker${path.extname(__filename)}`);
+    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { entry, options: this.options } });
+    worker.on('message', (reply: WriterReply) => {
+      if (reply.type === 'closed') {
+        this.markClosed();
+        return;
+      }
+      if (reply.type === 'committed' && this.unconfirmed[0]?.batch === reply.result.batch) this.unconfirmed.shift();
+      this.onReply(reply);
+    });
+    worker.on('error', (error) => this.onError(new Error(`collector store writer failed: ${error.message}`)));
+    worker.on('exit', (code) => {
+      if (this.closing) {
+        this.markClosed();
+        return;
+      }
+      if (this.restarts >= MAX_RESTARTS) {
+        this.onError(new Error(`collector store writer exited (${code}) ${this.restarts} times; no longer restarting it`));
+        return;
+      }
+      this.restarts++;
+      this.onError(new Error(`collector store writer exited (${code}); restarting it`));
+      this.worker = this.spawn();
+      for (const batch of this.unconfirmed) this.worker.postMessage({ type: 'batch', batch });
+    });
+    return worker;
+  }
+
+  submit(batch: WriteBatch): void {
+    this.unconfirmed.push(batch);
+    this.worker.postMessage({ type: 'batch', batch });
+  }
+
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = true;
+      this.worker.postMessage({ type: 'close' });
+    }
+    return this.closed;
+  }
+}
