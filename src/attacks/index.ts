@@ -1,0 +1,18 @@
+export * from './types';
+export { decideVerdict, failedChecks } from './verdict';
+export type { Judgement } from './verdict';
+export { SCENARIOS, SCENARIO_IDS, selectScenarios } from './catalogue';
+export { runScenarios, LabSetupError, targetInfo } from './runner';
+export type { LabTarget, ProgressEvent, RunOptions } from './runner';
+export { AttackClient, UnreachableError, BROWSER_USER_AGENT } from './http';
+export { CollectorClient, CollectorApiError, AlertWatcher } from './collector-client';
+export { parseTargetSpec, TargetSyntaxError, probeTarget } from './target';
+export type { LabShop, Target, TargetSpec } from './target';
+export type { LabCollectorControl, Scenario, TargetRun } from './scenario';
+export { startLab, LabStartError } from './lab/lab';
+export type { Lab, LabOptions } from './lab/lab';
+export { renderHtmlReport, escapeHtml } from './report/html';
+export { verdictTable, tally, useColour } from './report/table';
+export { writeReport } from './report/write';
+export { ProgressDisplay } from './report/progress';
+export { findTool, TOOL_NAMES } from './tools';
