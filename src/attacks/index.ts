@@ -5,6 +5,7 @@ export { SCENARIOS, SCENARIO_IDS, selectScenarios } from './catalogue';
 export { runScenarios, LabSetupError, targetInfo } from './runner';
 export type { LabTarget, ProgressEvent, RunOptions } from './runner';
 export { AttackClient, UnreachableError, BROWSER_USER_AGENT } from './http';
+export type { AttackResponse, RequestOptions } from './http';
 export { CollectorClient, CollectorApiError, AlertWatcher } from './collector-client';
 export { parseTargetSpec, TargetSyntaxError, probeTarget } from './target';
 export type { LabShop, Target, TargetSpec } from './target';
