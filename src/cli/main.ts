@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { UsageError, UserError, type Command } from './command';
+import { attackCommand } from './commands/attack';
 import { collectorCommand } from './commands/collector';
+import { demoCommand } from './commands/demo';
 import { shopCommand } from './commands/shop';
 import { verifyCommand } from './commands/verify';
 
-const COMMANDS: Command[] = [collectorCommand, shopCommand, verifyCommand];
+const COMMANDS: Command[] = [demoCommand, attackCommand, collectorCommand, shopCommand, verifyCommand];
 
 export const commandNames = (): string[] => COMMANDS.map((c) => c.name);
 
