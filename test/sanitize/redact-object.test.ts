@@ -136,7 +136,7 @@ describe('redactUrl', () => {
     expect(redactQuery('password&token=&a=1')).toBe('password&token=&a=1');
   });
 
-  it('property: never throws on any web URL; a web path comes back the same', () => {
+  it('property: never throws on any web URL; a web path without key/value pairs comes back the same', () => {
     fc.assert(
       fc.property(fc.webUrl({ withQueryParameters: true, withFragments: true }), (url) => {
         expect(typeof redactUrl(url)).toBe('string');
@@ -144,7 +144,8 @@ describe('redactUrl', () => {
       { numRuns: 500 },
     );
     fc.assert(
-      fc.property(fc.webPath(), (path) => {
+      // Without `=` or `:` a path has no key/value pair (`/x;pw=1` rightly loses its value).
+      fc.property(fc.webPath().filter((path) => !/[=:]/.test(path)), (path) => {
         expect(redactUrl(path)).toBe(path);
       }),
       { numRuns: 500 },

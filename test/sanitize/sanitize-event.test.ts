@@ -142,7 +142,7 @@ describe('sanitizeEvent', () => {
   describe('properties', () => {
     const canaries = [tokens.rs256, tokens.unsigned, `Bearer ${'Zm9vYmFyYmF6cXV4'}`, '4111 1111 1111 1111', 'password=Sup3rS3cret!'];
     const canaryMaterial = [tokens.rs256.split('.')[1], tokens.unsigned.split('.')[1], 'Zm9vYmFyYmF6cXV4', '4111', 'Sup3rS3cret'];
-    const fields = ['reason', 'description', 'who.userId', 'who.userAgent', 'who.forwardedFor', 'who.role', 'where.route', 'where.url', 'where.requestId', 'detail.value', 'detail.key'] as const;
+    const fields = ['reason', 'description', 'who.userId', 'who.ip', 'who.emailMasked', 'who.userAgent', 'who.forwardedFor', 'who.role', 'where.method', 'where.route', 'where.url', 'where.requestId', 'detail.value', 'detail.key'] as const;
 
     function place(event: AuditEvent, field: (typeof fields)[number], text: string): AuditEvent {
       const copy: AuditEvent = { ...event, who: { ...event.who }, where: { ...event.where }, detail: { ...event.detail } };
