@@ -107,6 +107,13 @@ describe('identities', () => {
     expect(maskEmail('')).toBe('(empty)');
   });
 
+  it('does not let attacker text after the @ pass for a domain', () => {
+    expect(maskEmail('a@juice-sh.op logged in [a09-lab]')).toBe('a**@**');
+    expect(maskEmail('x@juice-sh.op\nfake line')).toBe('x**@**');
+    expect(maskEmail('x@-bad.example')).toBe('x**@**');
+    expect(maskEmail('bender@juice-sh.op')).toBe('b**@juice-sh.op');
+  });
+
   it('pseudonymises case- and space-insensitively, differently under another key', () => {
     expect(pseudonymiseEmail('Jim@Juice-sh.op ', 'k')).toBe(pseudonymiseEmail('jim@juice-sh.op', 'k'));
     expect(pseudonymiseEmail('jim@juice-sh.op', 'k')).not.toBe(pseudonymiseEmail('jim@juice-sh.op', 'other'));
