@@ -122,6 +122,11 @@ export class RequestContext {
     else (this.callbacks ??= []).push(callback);
   }
 
+  /** Names the route of a request the app never routes (a refusal), so its events still say where (CWE-223). */
+  nameRoute(pattern: string): void {
+    if (this.route === undefined) this.expressRoute ??= pattern;
+  }
+
   /** Emit an event about this request: who/where filled from the context; never throws. */
   emit(input: RequestEventInput): void {
     const actor = input.actor === undefined ? this.actor : input.actor ?? undefined;

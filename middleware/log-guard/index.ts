@@ -22,9 +22,14 @@ export function logGuard(options: LogGuardOptions, settings: ContextSettings = c
     else patterns.push(entry);
   }
   const block = options.block !== false;
-  const guarded = (path: string): boolean =>
-    prefixes.some((prefix) => path === prefix || path.startsWith(prefix === '/' ? '/' : `${prefix}/`)) ||
-    patterns.some((pattern) => pattern.test(path));
+  /** The guarded location a path falls under, as a route pattern for where.route; undefined when unguarded. */
+  const guardedRoute = (path: string): string | undefined => {
+    for (const prefix of prefixes) {
+      if (path === prefix) return prefix;
+      if (path.startsWith(prefix === '/' ? '/' : `${prefix}/`)) return `${prefix === '/' ? '' : prefix}/*`;
+    }
+    return patterns.find((pattern) => pattern.test(path))?.toString();
+  };
   // Cheap pre-filter: the raw path's first segment must be a guarded prefix's (most requests skip decoding).
   const firstSegments = new Set(prefixes.map((prefix) => prefix.split('/')[1] ?? ''));
   const firstSegment = (path: string): string => {
@@ -38,8 +43,10 @@ export function logGuard(options: LogGuardOptions, settings: ContextSettings = c
     let refused = false;
     try {
       const context = ensureContext(req, res, settings);
-      if (mustResolve(context.path) && guarded(resolvedPath(context.path))) {
+      const route = mustResolve(context.path) ? guardedRoute(resolvedPath(context.path)) : undefined;
+      if (route !== undefined) {
         refused = block;
+        if (block) context.nameRoute(route);
         context.onDone((completion) => {
           context.emit({
             type: 'sensitive_read',

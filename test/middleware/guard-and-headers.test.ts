@@ -1,3 +1,4 @@
+import { neutralise } from '../../src/sanitize';
 import express from 'express';
 import request from 'supertest';
 import { a09, type A09Options } from '../../middleware';
@@ -41,6 +42,10 @@ describe('log guard', () => {
       detail: { refused: true },
     });
     expect(emitter.only('http_request').where.status).toBe(404);
+    // Refused before any route: both events still say where (CWE-223).
+    const route = emitter.only('sensitive_read').where.route;
+    expect(route === '/support/logs' || route === '/support/logs/*').toBe(true);
+    expect(emitter.only('http_request').where.route).toBe(route);
   });
 
   it('leaves other paths alone', async () => {
@@ -57,6 +62,7 @@ describe('log guard', () => {
     await request(app).get('/ftp/legal.md').expect(404); // not guarded: the mini app has no /ftp, so Express 404s
     await emitter.requests(2);
     expect(emitter.ofType('sensitive_read').map((e) => e.where.url)).toEqual(['/ftp/server.log']);
+    expect(emitter.ofType('sensitive_read').map((e) => e.where.route)).toEqual([neutralise(String(/^\/ftp\/[^/]*\.log$/))]);
   });
 
   it('with block: false, records what the app served (allowed) and answers as the app does', async () => {
