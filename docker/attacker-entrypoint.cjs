@@ -2,9 +2,10 @@
 'use strict';
 /**
  * The attacker container's entrypoint: waits until the collector and every target answer, then runs the
- * command. `a09-lab attack` given without --target / --collector / --token gets them from the service's
- * environment (A09_ATTACK_TARGETS, comma-separated; A09_COLLECTOR_URL; A09_COLLECTOR_TOKEN), so
+ * command. `a09-lab attack` given without --target / --collector gets them from the service's environment
+ * (A09_ATTACK_TARGETS: comma-separated `[kind=]URL`; A09_COLLECTOR_URL), so
  * `docker compose run attacker a09-lab attack --scenario brute-force` runs one scenario against the lab.
+ * The token stays in the environment (A09_COLLECTOR_TOKEN, which `a09-lab attack` reads), off the command line.
  */
 const { spawn } = require('node:child_process');
 const http = require('node:http');
@@ -14,19 +15,19 @@ function targetsFrom(env) {
   return (env.A09_ATTACK_TARGETS ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
 }
 
-/** The command with the lab's targets, collector and token added where the caller gave none. */
+/** The command with the lab's targets and collector added where the caller gave none. */
 function withLabDefaults(argv, env) {
   if (argv[0] !== 'a09-lab' || argv[1] !== 'attack' || argv.includes('--help') || argv.includes('-h')) return [...argv];
   const out = [...argv];
   if (!out.includes('--target')) for (const target of targetsFrom(env)) out.push('--target', target);
   if (!out.includes('--collector') && env.A09_COLLECTOR_URL) out.push('--collector', env.A09_COLLECTOR_URL);
-  if (!out.includes('--token') && env.A09_COLLECTOR_TOKEN) out.push('--token', env.A09_COLLECTOR_TOKEN);
   return out;
 }
 
-/** What must answer before the attack starts: the collector's /health (200) and each target (< 500). */
+/** What must answer before the attack starts: the collector's /health (200) and each target (any answer below 500). */
 function dependenciesFrom(env) {
-  const list = targetsFrom(env).map((url) => ({ url, ok: (status) => status < 500 }));
+  // A target may carry its kind: `fixed=http://shop-fixed:3000`.
+  const list = targetsFrom(env).map((target) => ({ url: target.replace(/^[a-z]+=/, ''), ok: (status) => status > 0 && status < 500 }));
   if (env.A09_COLLECTOR_URL) list.unshift({ url: `${env.A09_COLLECTOR_URL.replace(/\/+$/, '')}/health`, ok: (status) => status === 200 });
   return list;
 }
