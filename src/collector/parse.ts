@@ -2,6 +2,7 @@ import { eventProblems, type AuditEvent } from '../events';
 import type { CollectedRecord, RecordFlag, Transport } from './record';
 import { parseRfc3164 } from './rfc3164';
 import { parseRfc5424 } from './rfc5424';
+import { formatStructuredData } from './structured-data';
 import { decodeText, parsePri, type ParsedMessage } from './syntax';
 
 /** The SD-ID that marks our own events (a09 under the IANA private enterprise number the project uses). */
@@ -13,6 +14,15 @@ export interface FrameOrigin {
   peer: string;
   /** The framer cut the frame (cap or incomplete): it is kept raw, never parsed into an event. */
   truncated: boolean;
+}
+
+// The STRUCTURED-DATA text as received, for the store, without widening CollectedRecord.
+const receivedSd = new WeakMap<CollectedRecord, string>();
+
+/** A record's STRUCTURED-DATA as text: as received when it was parsed here, else formatted from record.sd. */
+export function structuredDataText(record: CollectedRecord): string | undefined {
+  if (record.sd === undefined) return undefined;
+  return receivedSd.get(record) ?? formatStructuredData(record.sd);
 }
 
 /** What parsing noticed, for the rejection counters. */
@@ -83,7 +93,10 @@ export function recordFromFrame(data: Buffer, origin: FrameOrigin, notes?: Parse
     if (parsed.app !== undefined) record.app = parsed.app;
     if (parsed.procId !== undefined) record.procId = parsed.procId;
     if (parsed.msgId !== undefined) record.msgId = parsed.msgId;
-    if (parsed.sd !== undefined) record.sd = parsed.sd;
+    if (parsed.sd !== undefined) {
+      record.sd = parsed.sd;
+      if (parsed.sdText !== undefined) receivedSd.set(record, parsed.sdText);
+    }
     if (parsed.invalidUtf8) flags.push('invalid_utf8');
     if (notes !== undefined) notes.invalidUtf8 = parsed.invalidUtf8;
     if (parsed.sd !== undefined && Object.prototype.hasOwnProperty.call(parsed.sd, A09_SD_ID)) {

@@ -114,13 +114,14 @@ export class EventQueries {
       where.push('severity <= ?');
       params.push(query.maxSeverity);
     }
+    // Ids follow receivedAt (one writer, its clock): narrow the id range first, then filter exactly.
     if (query.since !== undefined) {
-      where.push('received_at >= ?');
-      params.push(query.since);
+      where.push('id >= ?', 'received_at >= ?');
+      params.push(this.firstIdAtOrAfter(query.since), query.since);
     }
     if (query.until !== undefined) {
-      where.push('received_at < ?');
-      params.push(query.until);
+      where.push('id < ?', 'received_at < ?');
+      params.push(this.firstIdAtOrAfter(query.until), query.until);
     }
     if (query.text !== undefined && query.text.length > 0) {
       where.push("message LIKE ? ESCAPE '\\'");
@@ -139,6 +140,21 @@ export class EventQueries {
     params.push(limit);
     const sql = `SELECT * FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
     return (this.statement(sql).all(...params) as EventRow[]).map(rowToRecord);
+  }
+
+  /** The first id whose receivedAt >= time, by binary search over the primary key (no index needed). */
+  private firstIdAtOrAfter(time: string): number {
+    const last = (this.statement('SELECT MAX(id) FROM events').pluck().get() as number | null) ?? 0;
+    const at = this.statement('SELECT id, received_at FROM events WHERE id >= ? ORDER BY id LIMIT 1');
+    let low = 1;
+    let high = last + 1;
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2);
+      const row = at.get(middle) as { id: number; received_at: string } | undefined;
+      if (row === undefined || row.received_at >= time) high = middle;
+      else low = row.id + 1;
+    }
+    return low;
   }
 
   event(id: number): CollectedRecord | undefined {

@@ -1,6 +1,8 @@
 import type { AuditEvent } from '../events';
 import type { ColumnValue } from './chain';
+import { structuredDataText } from './parse';
 import type { CollectedRecord, RecordFlag, RecordFormat, Transport } from './record';
+import { parseStructuredData } from './structured-data';
 
 /** A row of `events` as better-sqlite3 returns it. */
 export interface EventRow {
@@ -60,7 +62,7 @@ export function recordValues(record: CollectedRecord, sourceId: number | null): 
     record.app ?? null,
     record.procId ?? null,
     record.msgId ?? null,
-    record.sd === undefined ? null : JSON.stringify(record.sd),
+    structuredDataText(record) ?? null,
     record.message,
     record.flags === undefined ? null : record.flags.join(','),
     event === undefined ? null : event.type,
@@ -126,7 +128,7 @@ export function rowToRecord(row: EventRow): CollectedRecord {
   if (row.proc_id !== null) record.procId = row.proc_id;
   if (row.msg_id !== null) record.msgId = row.msg_id;
   if (row.sd !== null) {
-    const sd = parseJson<Record<string, Record<string, string>>>(row.sd);
+    const sd = parseStructuredData(row.sd);
     if (sd !== undefined) record.sd = sd;
   }
   if (row.event_type !== null) {

@@ -11,6 +11,8 @@ export interface ParsedMessage {
   procId?: string;
   msgId?: string;
   sd?: Record<string, Record<string, string>>;
+  /** The STRUCTURED-DATA as received (decoded), when there was any. */
+  sdText?: string;
   message: string;
   invalidUtf8: boolean;
 }
