@@ -1,0 +1,201 @@
+#!/usr/bin/env node
+'use strict';
+// P1 (issue 7) / issue 3's benchmark: what request logging costs on the practice shop's failing login and
+// a basket read, for no logging, morgan, pino-http, express-winston, winston + winston-syslog and the full
+// a09 fixed stack, all in the same run. Each variant is a server in its own process; autocannon loads it
+// from another process; variants are interleaved round by round (the order rotates each round) so drift
+// on a shared machine hits them alike. Per cell: requests/s, p99 latency, and the server's own CPU time
+// per request (process.cpuUsage() around the run, read in the server), the steadier number here.
+//
+//   node bench/http-overhead.js [--rounds 4] [--duration 3] [--connections 10] [--variants a,b] [--routes login,basket]
+//                               [--profile DIR [--profile-variants a09,bare]]   (--cpu-prof profiles of those servers)
+// Requires a build (`npm run build`; A09_BENCH_DIST=<dir> for another one).
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { fixed, markdownTable, median, option, scratchDir, sleep, startChild } = require('./lib/harness');
+
+const DEFAULT_VARIANTS = ['bare', 'morgan', 'pino-http', 'express-winston', 'winston-syslog', 'a09'];
+
+const ROUTES = {
+  login: (token) => ({
+    label: 'POST /rest/user/login (failing)',
+    method: 'POST',
+    path: '/rest/user/login',
+    headers: { 'content-type': 'application/json', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) bench' },
+    body: JSON.stringify({ email: 'jim@juice-sh.op', password: 'not-his-password' }),
+    token,
+  }),
+  basket: (token) => ({
+    label: 'GET /rest/basket/1 (own basket)',
+    method: 'GET',
+    path: '/rest/basket/1',
+    headers: { authorization: `Bearer ${token}`, 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) bench' },
+  }),
+};
+
+/** Targets from issues 3 and 7, checked on the login route. */
+const TARGETS = { ratio: 0.85, cpuOverBareUs: 60 };
+
+function rotate(list, by) {
+  const n = by % list.length;
+  return [...list.slice(n), ...list.slice(0, n)];
+}
+
+async function measure(server, loader, request, seconds, connections) {
+  await server.ask('begin');
+  const load = await loader.ask('run', {
+    url: server.url + request.path,
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    duration: seconds,
+    connections,
+  });
+  // Let what a request left for later (spool flush, fsync, socket writes) run inside the window.
+  await sleep(150);
+  const usage = await server.ask('end');
+  return {
+    rps: load.rps,
+    latencyP50: load.latencyP50,
+    latencyP99: load.latencyP99,
+    cpuUsPerRequest: usage.requests > 0 ? usage.cpuMicros / usage.requests : NaN,
+    requests: usage.requests,
+    errors: load.errors + load.timeouts,
+    statuses: load.statuses,
+  };
+}
+
+async function run(options = {}) {
+  const rounds = Number(options.rounds ?? 4);
+  const seconds = Number(options.duration ?? 3);
+  const connections = Number(options.connections ?? 10);
+  const variants = options.variants ?? DEFAULT_VARIANTS;
+  const routes = options.routes ?? ['login', 'basket'];
+  const log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+  const dir = scratchDir('a09-bench-http-');
+  if (options.profile !== undefined) fs.mkdirSync(path.resolve(options.profile), { recursive: true });
+
+  const sink = startChild(path.join(__dirname, 'lib', 'tcp-sink.js'));
+  const ports = await sink.ready;
+  const loader = startChild(path.join(__dirname, 'lib', 'load.js'));
+  const servers = {};
+  try {
+    await loader.ready;
+    for (const variant of variants) {
+      const profiling = options.profile !== undefined && (options.profileVariants ?? ['a09']).includes(variant);
+      const child = startChild(path.join(__dirname, 'lib', 'shop-server.js'), [variant], {
+        env: {
+          BENCH_DIR: path.join(dir, variant),
+          BENCH_SINK_ACK: String(ports.ack),
+          BENCH_SINK_DRAIN: String(ports.drain),
+          ...(profiling && { BENCH_PROFILE_DIR: path.resolve(options.profile) }),
+        },
+        execArgv: profiling ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(options.profile)] : [],
+      });
+      const info = await child.ready;
+      servers[variant] = Object.assign(child, info);
+    }
+    const requests = Object.fromEntries(routes.map((route) => [route, (token) => ROUTES[route](token)]));
+    log(`P1: ${variants.length} servers up; warm-up, then ${rounds} rounds x ${routes.length} routes x ${seconds} s, ${connections} connections`);
+    for (const variant of variants) {
+      for (const route of routes) await measure(servers[variant], loader, requests[route](servers[variant].token), Math.min(2, seconds), connections);
+    }
+    const cells = {};
+    for (let round = 0; round < rounds; round++) {
+      for (const route of routes) {
+        for (const variant of rotate(variants, round)) {
+          const result = await measure(servers[variant], loader, requests[route](servers[variant].token), seconds, connections);
+          ((cells[route] ??= {})[variant] ??= []).push(result);
+        }
+      }
+      log(`P1: round ${round + 1}/${rounds} done`);
+    }
+    const sinkCounts = await sink.ask('counts');
+    return summarise({ cells, variants, routes, rounds, seconds, connections, sinkCounts });
+  } finally {
+    await Promise.all(Object.values(servers).map((server) => server.stop()));
+    await loader.stop();
+    await sink.stop();
+  }
+}
+
+function summarise({ cells, variants, routes, rounds, seconds, connections, sinkCounts }) {
+  const results = { rounds, seconds, connections, routes: {}, sink: sinkCounts };
+  for (const route of routes) {
+    const bare = cells[route].bare;
+    const byVariant = {};
+    for (const variant of variants) {
+      const list = cells[route][variant];
+      const perRound = (fn) => median(list.map((cell, i) => fn(cell, bare?.[i])));
+      byVariant[variant] = {
+        rps: median(list.map((c) => c.rps)),
+        ratio: bare === undefined ? NaN : perRound((c, b) => c.rps / b.rps),
+        latencyP99Ms: median(list.map((c) => c.latencyP99)),
+        cpuUsPerRequest: median(list.map((c) => c.cpuUsPerRequest)),
+        cpuOverBareUs: bare === undefined ? NaN : perRound((c, b) => c.cpuUsPerRequest - b.cpuUsPerRequest),
+        errors: list.reduce((sum, c) => sum + c.errors, 0),
+        statuses: list[0].statuses,
+        samples: list.map((c) => ({ rps: Math.round(c.rps), cpuUs: Math.round(c.cpuUsPerRequest), p99: c.latencyP99 })),
+      };
+    }
+    results.routes[route] = byVariant;
+  }
+  const login = results.routes.login;
+  if (login?.a09 !== undefined) {
+    const others = Object.entries(login).filter(([name]) => name !== 'a09' && name !== 'bare' && !name.startsWith('a09-'));
+    results.targets = {
+      loginRatio: { value: login.a09.ratio, target: `>= ${TARGETS.ratio}`, met: login.a09.ratio >= TARGETS.ratio },
+      loginCpuOverBare: { value: login.a09.cpuOverBareUs, target: `<= +${TARGETS.cpuOverBareUs} us`, met: login.a09.cpuOverBareUs <= TARGETS.cpuOverBareUs },
+      aheadOfOthers: {
+        value: others.filter(([, v]) => v.ratio >= login.a09.ratio).map(([name]) => name),
+        target: 'a09 ratio above every other variant',
+        met: others.every(([, v]) => v.ratio < login.a09.ratio),
+      },
+    };
+  }
+  return results;
+}
+
+function table(results) {
+  const rows = [];
+  for (const [route, byVariant] of Object.entries(results.routes)) {
+    for (const [variant, v] of Object.entries(byVariant)) {
+      rows.push([
+        route,
+        variant,
+        fixed(v.rps),
+        fixed(v.ratio, 2),
+        fixed(v.latencyP99Ms, 1),
+        fixed(v.cpuUsPerRequest),
+        variant === 'bare' ? '–' : `${v.cpuOverBareUs >= 0 ? '+' : ''}${fixed(v.cpuOverBareUs)}`,
+      ]);
+    }
+  }
+  return markdownTable(['route', 'variant', 'req/s', 'vs bare', 'p99 ms', 'CPU us/req', 'CPU over bare'], rows);
+}
+
+module.exports = { run, table, DEFAULT_VARIANTS, TARGETS };
+
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  const list = (value) => (typeof value === 'string' ? value.split(',') : undefined);
+  run({
+    rounds: option(argv, 'rounds', 4),
+    duration: option(argv, 'duration', 3),
+    connections: option(argv, 'connections', 10),
+    variants: list(option(argv, 'variants')),
+    routes: list(option(argv, 'routes')),
+    profile: option(argv, 'profile'),
+    profileVariants: list(option(argv, 'profile-variants')),
+  })
+    .then((results) => {
+      console.log(table(results));
+      if (results.targets !== undefined) console.log(JSON.stringify(results.targets));
+      if (argv.includes('--json')) console.log(JSON.stringify(results, null, 2));
+    })
+    .catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
+}
