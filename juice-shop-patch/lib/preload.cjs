@@ -90,7 +90,7 @@ class Preload {
       apply: (target, thisArg, args) => {
         const app = Reflect.apply(target, thisArg, args);
         try {
-          this.onApp(app);
+          this.onApp(app, callerFile());
         } catch (error) {
           this.refuse('express()', `setting up the app failed: ${describeError(error)}; the shop runs without a09`);
         }
@@ -99,9 +99,12 @@ class Preload {
     });
   }
 
-  onApp(app) {
-    if (this.app !== undefined) {
-      // Juice Shop creates one app; a second (a sub-app, a test app) is left alone.
+  onApp(app, caller) {
+    // The shop's app is the first one its own code creates: an app a library makes (in node_modules, while
+    // server.js imports it) is not the shop. Our own package may sit in node_modules (the practice shop).
+    const fromLibrary = caller !== undefined && caller.includes(`${path.sep}node_modules${path.sep}`) && !caller.startsWith(this.config.packageDir + path.sep);
+    if (this.app !== undefined || fromLibrary) {
+      // Juice Shop creates one app; a second (a sub-app, a test app) or a library's is left alone.
       this.otherApps += 1;
       return;
     }
@@ -311,6 +314,26 @@ class Preload {
       `${mark(this.seen.errorhandlerMounted, 'errorhandler [express-winston errorLogger before it]')}; ` +
       `${syslog}, file ${path.join(config.logDir, 'app.log')}; ${where}${others}`
     );
+  }
+}
+
+/** The file of the code that called `express()`: the first stack frame outside this folder and Node itself. */
+function callerFile() {
+  const original = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = 20;
+    Error.prepareStackTrace = (_error, frames) => frames;
+    const frames = new Error().stack;
+    if (!Array.isArray(frames)) return undefined;
+    for (const frame of frames) {
+      const file = frame.getFileName();
+      if (typeof file === 'string' && !file.startsWith('node:') && !file.startsWith(__dirname + path.sep) && path.isAbsolute(file)) return file;
+    }
+    return undefined;
+  } finally {
+    Error.prepareStackTrace = original;
+    Error.stackTraceLimit = limit;
   }
 }
 

@@ -300,6 +300,25 @@ describe('preload on a Juice-Shop-like server.ts (new http.Server(app), server.l
     await collector.waitForEvent((e) => e.type === 'sys_error', 'sys_error');
   });
 
+  it("hooks the shop's own app, not one a library creates while server.js imports it", async () => {
+    const libDir = path.join(dir, 'library-app');
+    fs.mkdirSync(path.join(libDir, 'node_modules', 'app-making-lib'), { recursive: true });
+    // A dependency that makes its own express app at require time, before server.ts calls express().
+    fs.writeFileSync(path.join(libDir, 'node_modules', 'app-making-lib', 'index.js'), "module.exports = require('express')();\n");
+    const source = fs.readFileSync(FIXTURE_SERVER, 'utf8').replace("import morgan from 'morgan'\n", "import morgan from 'morgan'\nimport 'app-making-lib'\n");
+    expect(source).toContain("import 'app-making-lib'");
+    const libEntry = buildFixture(source, libDir);
+    child = spawnNode('fixture', [libEntry], {
+      cwd: libDir,
+      env: childEnv({ NODE_OPTIONS: preloadOption(), NODE_PATH: path.join(__dirname, '..', '..', 'node_modules'), PORT: '0', A09_BIND_HOST: '127.0.0.1', A09_EVENTS_FILE: path.join(libDir, 'e.jsonl'), A09_SPOOL_DIR: path.join(libDir, 'spool') }),
+    });
+    const [, port] = await child.waitFor(/Server listening on 127\.0\.0\.1 port (\d+)/);
+    const [line] = await child.waitFor(/^a09 preload.*$/m);
+    expect(line).toMatch(/^a09 preload \(fixed\): hooked express\(\).*jsonParser \[body snapshot after it\], errorhandler \[error audit, generic replies\].*; 1 more express app\(s\) left alone$/);
+    const page = await send(`http://127.0.0.1:${port}`, 'GET', '/rest/user/change-password', { headers: { Accept: 'text/plain' } });
+    expect(page.text).toMatch(/^500 Internal Server Error \(incident [0-9a-f-]{36}\)/);
+  });
+
   it('naive mode: express-winston after jsonParser, winston-syslog (RFC 3164 over UDP) to the collector', async () => {
     collector = await startTestCollector(dir);
     child = start({ A09_MODE: 'naive', A09_BIND_HOST: '127.0.0.1', A09_COLLECTOR: collector.udpUrl, A09_LOG_DIR: path.join(dir, 'naive-logs') });
