@@ -7,7 +7,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { startCollector, type CollectedRecord } from '../../src/collector';
 import { localDateStamp } from '../../src/shop';
+import { hasOpenssl, makeTestPki } from '../ship/tls-certs';
 import {
   CLI,
   FIXTURE_SERVER,
@@ -214,6 +216,44 @@ describe('the preload refuses loudly and the shop still serves', () => {
       lines = fs.existsSync(events) ? fs.readFileSync(events, 'utf8').split('\n') : [];
     }
     expect(lines.some((l) => l.includes('"type":"authn_login_fail"'))).toBe(true);
+  });
+
+  (hasOpenssl() ? it : it.skip)('ships over mutual TLS with A09_COLLECTOR_CA_FILE, _CERT_FILE and _KEY_FILE', async () => {
+    const pki = makeTestPki(dir);
+    const files = { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'client.pem'), key: path.join(dir, 'client.key') };
+    fs.writeFileSync(files.ca, pki.ca);
+    fs.writeFileSync(files.cert, pki.client.cert);
+    fs.writeFileSync(files.key, pki.client.key);
+    const records: CollectedRecord[] = [];
+    const collector = await startCollector({
+      dbPath: path.join(dir, 'tls.db'),
+      host: '127.0.0.1',
+      udp: false,
+      tcp: false,
+      tls: { port: 0, cert: pki.server.cert, key: pki.server.key, ca: pki.ca, requireClientCert: true },
+      onRecord: (record) => records.push(record),
+      onError: () => undefined,
+    });
+    try {
+      child = startPracticeApp({
+        A09_COLLECTOR: `tls://127.0.0.1:${collector.addresses().tls?.port}`,
+        A09_COLLECTOR_CA_FILE: files.ca,
+        A09_COLLECTOR_CERT_FILE: files.cert,
+        A09_COLLECTOR_KEY_FILE: files.key,
+        A09_SPOOL_DIR: path.join(dir, 'spool'),
+        A09_JWT_PUBLIC_KEY: path.join(dir, 'missing.pub'),
+      });
+      const [, base] = await child.waitFor(/listening on (http:\/\/\S+)/);
+      expect((await child.waitFor(/^a09 preload.*$/m))[0]).toMatch(/events -> tls:\/\/127\.0\.0\.1:\d+/);
+      await send(base ?? '', 'POST', '/rest/user/login', { json: { email: 'admin@juice-sh.op', password: 'nope' } });
+      const deadline = Date.now() + 20000;
+      while (Date.now() < deadline && !records.some((r) => r.event?.type === 'authn_login_fail')) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(records.find((r) => r.event?.type === 'authn_login_fail')).toMatchObject({ transport: 'tls', format: 'rfc5424' });
+    } finally {
+      await child?.stop();
+      child = undefined;
+      await collector.close();
+    }
   });
 
   it('with settings it cannot use: hooks nothing, says why, the shop runs as stock', async () => {
