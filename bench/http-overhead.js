@@ -9,6 +9,7 @@
 //
 //   node bench/http-overhead.js [--rounds 4] [--duration 3] [--connections 10] [--variants a,b] [--routes login,basket]
 //                               [--profile DIR [--profile-variants a09,bare]]   (--cpu-prof profiles of those servers)
+// A variant `a09=<dist dir>` runs the a09 server on another build: before/after in the same run.
 // Requires a build (`npm run build`; A09_BENCH_DIST=<dir> for another one).
 
 const fs = require('node:fs');
@@ -84,9 +85,12 @@ async function run(options = {}) {
     await loader.ready;
     for (const variant of variants) {
       const profiling = options.profile !== undefined && (options.profileVariants ?? ['a09']).includes(variant);
-      const child = startChild(path.join(__dirname, 'lib', 'shop-server.js'), [variant], {
+      // `a09=<dir>`: the a09 variant on another build (before/after comparisons in one run).
+      const [kind, dist] = variant.split('=');
+      const child = startChild(path.join(__dirname, 'lib', 'shop-server.js'), [kind], {
         env: {
-          BENCH_DIR: path.join(dir, variant),
+          ...(dist !== undefined && { A09_BENCH_DIST: path.resolve(dist) }),
+          BENCH_DIR: path.join(dir, variant.replace(/[^A-Za-z0-9-]/g, '_')),
           BENCH_SINK_ACK: String(ports.ack),
           BENCH_SINK_DRAIN: String(ports.drain),
           ...(profiling && { BENCH_PROFILE_DIR: path.resolve(options.profile) }),

@@ -47,7 +47,11 @@ export interface AuditLoggerStats {
 
 export interface AuditLogger extends AuditEmitter {
   readonly source: EventSource;
-  /** The winston logger the events go through: `logger.add(transport)` to see them elsewhere too. */
+  /**
+   * The winston logger for the AppSec team's own transports (`options.transports`, or
+   * `logger.add(transport)` later): every event goes through it to them. The logger's own sinks (the
+   * syslog transport and the file) are handed each event directly, not through winston's streams.
+   */
   readonly logger: winston.Logger;
   /** Create, sanitize and ship one event; returns it as shipped, or undefined. Never throws. */
   emit(input: EventInput): AuditEvent | undefined;
@@ -61,6 +65,10 @@ const MESSAGE = Symbol.for('message');
 
 /** RFC 5424 severity to winston's syslog level names. */
 const SYSLOG_LEVELS = ['emerg', 'alert', 'crit', 'error', 'warning', 'notice', 'info', 'debug'] as const;
+
+const SYSLOG_LEVEL_RANK: Readonly<Record<string, number>> = Object.fromEntries(SYSLOG_LEVELS.map((name, rank) => [name, rank]));
+
+const noop = (): void => undefined;
 
 export function levelOf(severity: Severity): string {
   return SYSLOG_LEVELS[severity] ?? 'notice';
@@ -96,7 +104,8 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
   const policy = options.redaction ?? DEFAULT_REDACTION;
   const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const counters = { emitted: 0, schemaErrors: 0, failures: 0 };
-  const transports: TransportStream[] = [];
+  /** Our own sinks: called directly, since winston's object-mode streams cost more per event than the sink. */
+  const sinks: TransportStream[] = [];
   let ship: SyslogTransport | undefined;
   let file: JsonLinesFileTransport | undefined;
   if (options.collector !== undefined) {
@@ -106,24 +115,36 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
       tls: options.tls,
       spoolDir: options.spoolDir ?? defaultSpoolDir(source.app),
     });
-    transports.push(ship);
+    sinks.push(ship);
   }
   if (options.file !== undefined) {
     file = new JsonLinesFileTransport({ path: options.file });
-    transports.push(file);
+    sinks.push(file);
   }
-  transports.push(...(options.transports ?? []));
   const logger = winston.createLogger({
     levels: winston.config.syslog.levels,
     level: 'debug',
     format: auditFormat(),
-    transports,
+    transports: options.transports ?? [],
     exitOnError: false,
   });
   // winston re-emits transport errors on the logger, and an 'error' without a listener throws.
   logger.on('error', () => {
     counters.failures++;
   });
+
+  for (const sink of sinks) {
+    sink.on('error', () => {
+      counters.failures++;
+    });
+  }
+  /** What winston-transport's stream would do before calling log(): honour `silent` and the transport's `level`. */
+  const deliver = (sink: TransportStream, info: AuditInfo): void => {
+    if (sink.silent === true) return;
+    const threshold = sink.level === undefined ? undefined : SYSLOG_LEVEL_RANK[sink.level];
+    if (threshold !== undefined && (SYSLOG_LEVEL_RANK[info.level] ?? 0) > threshold) return;
+    sink.log!(info, noop);
+  };
 
   let closed = false;
   let warnedSchema = false;
@@ -138,7 +159,9 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
       const event = sanitizeEvent(source.create(input), policy);
       const info: AuditInfo = { level: levelOf(event.severity), message: event.description, event };
       if (priority) info.priority = true;
-      logger.log(info);
+      for (const sink of sinks) deliver(sink, info);
+      // Only when someone listens: winston warns about (and buffers) writes to a logger without transports.
+      if (logger.transports.length > 0) logger.log(info);
       counters.emitted++;
       return event;
     } catch (error) {

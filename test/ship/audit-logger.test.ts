@@ -134,6 +134,37 @@ describe('createAuditLogger', () => {
     expect(JSON.parse(formatted[0])).toEqual(event);
   });
 
+  it('hands events to a transport added later with logger.add(), and to the file sink directly', async () => {
+    const seen: AuditInfo[] = [];
+    class Capture extends TransportStream {
+      override log(info: AuditInfo, next: () => void): void {
+        seen.push(info);
+        next();
+      }
+    }
+    const file = path.join(scratch(), 'a.jsonl');
+    const logger = audit({ file });
+    expect(logger.logger.transports).toHaveLength(0);
+    logger.emit(httpInput());
+    logger.logger.add(new Capture());
+    const later = logger.emit(httpInput({ type: 'malicious_sqli', outcome: 'blocked' }));
+    await waitFor(() => seen.length === 1);
+    expect(seen[0].event).toEqual(later);
+    await logger.close();
+    expect(fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line).type)).toEqual(['http_request', 'malicious_sqli']);
+
+  });
+
+  it("honours the syslog transport's own level, as winston-transport would", async () => {
+    const sink = await collector();
+    const logger = audit({ collector: sink.url, spoolDir: scratch(), transport: { level: 'crit' } });
+    logger.emit(httpInput());
+    logger.emit(httpInput({ type: 'malicious_sqli', outcome: 'blocked' }));
+    logger.emit(httpInput({ type: 'authn_login_fail', outcome: 'failure', email: 'jim@juice-sh.op' }));
+    await logger.close();
+    expect(sink.messages.map((message) => parseRfc5424(message).msgId)).toEqual(['malicious_sqli']);
+  });
+
   it('refuses a configuration with neither collector nor file', () => {
     expect(() => createAuditLogger({})).toThrow(/collector.*file/);
   });
