@@ -89,6 +89,45 @@ function walk(value: unknown, depth: number, context: WalkContext): JsonValue | 
   }
 }
 
+/**
+ * True when `walk` would return a copy that serialises exactly like `value` itself: plain objects and arrays
+ * (shallower than maxDepth) of strings that need no neutralising and no cap, finite numbers, booleans, null
+ * (and undefined object members, which both omit). Then JSON.stringify runs on the value as it is, with no
+ * copy: the common case, a sanitized audit event, allocates nothing but the line.
+ */
+function isPlainJson(value: unknown, depth: number, context: WalkContext): boolean {
+  switch (typeof value) {
+    case 'string':
+      return value.length <= context.maxLength && !hasUnsafeChars(value);
+    case 'number':
+      return Number.isFinite(value);
+    case 'boolean':
+      return true;
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth >= context.maxDepth) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (item === undefined || !isPlainJson(item, depth + 1, context)) return false;
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const record = value as Record<string, unknown>;
+  // A toJSON (even one planted on Object.prototype) would serialise something this check never saw.
+  if (typeof record.toJSON === 'function') return false;
+  for (const key in record) {
+    if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
+    if (key.length > context.maxLength || hasUnsafeChars(key)) return false;
+    const item = record[key];
+    if (item !== undefined && !isPlainJson(item, depth + 1, context)) return false;
+  }
+  return true;
+}
+
 const NON_ASCII = /[\u007f-\uffff]/;
 const NON_ASCII_ALL = /[\u007f-\uffff]/g;
 
@@ -108,6 +147,6 @@ export function toJsonLine(value: unknown, options: JsonLineOptions = {}): strin
     maxDepth: options.maxDepth ?? DEFAULT_JSON_DEPTH,
     ancestors: [],
   };
-  const json = JSON.stringify(walk(value, 0, context) ?? null);
+  const json = isPlainJson(value, 0, context) ? JSON.stringify(value) : JSON.stringify(walk(value, 0, context) ?? null);
   return NON_ASCII.test(json) ? json.replace(NON_ASCII_ALL, asciiEscape) : json;
 }

@@ -83,6 +83,24 @@ describe('toJsonLine', () => {
     );
   });
 
+  it('property: plain values (serialised as they are, without a copy) give exactly what the copying walk gives', () => {
+    // A function member sends the whole value down the copying walk (which omits it): both lines must be equal.
+    const plain = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, anyString, fc.double(), fc.boolean(), fc.constant(null), tie('array'), tie('object')),
+      array: fc.array(tie('value'), { maxLength: 3 }),
+      object: fc.dictionary(anyString, fc.oneof(tie('value'), fc.constant(undefined)), { maxKeys: 4 }),
+    }));
+    fc.assert(
+      fc.property(plain.value, fc.integer({ min: 1, max: 6 }), (value, maxDepth) => {
+        const options = { maxDepth, maxStringLength: 64 };
+        expect(toJsonLine({ value }, options)).toBe(toJsonLine({ value, copy: () => 0 }, options));
+      }),
+      { numRuns: 1000 },
+    );
+    const event = { type: 'authn_login_fail', who: { ip: '10.0.0.1', emailMasked: 'j**@juice-sh.op' }, where: { status: 401 }, detail: { sqli: false, n: 3 } };
+    expect(toJsonLine(event)).toBe(JSON.stringify(event));
+  });
+
   it('property: anything (bigint, dates, maps, null prototypes, sparse arrays) encodes to printable ASCII JSON', () => {
     fc.assert(
       fc.property(fc.anything({ withBigInt: true, withDate: true, withMap: true, withNullPrototype: true, withSparseArray: true }), (input) => {
