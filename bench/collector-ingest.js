@@ -132,7 +132,6 @@ async function runCollector(dir, file, count) {
     tcp: { port: 0 },
     udp: false,
     store: { synchronous: SYNC, writer: WRITER },
-    limits: { maxPendingRecords: 200000 },
   });
   collector.subscribe({
     onRecord: (record) => {

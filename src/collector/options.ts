@@ -42,7 +42,7 @@ export interface CollectorLimits {
   maxTrackedPeers: number;
   /** ACK lines waiting in a connection's send buffer beyond this are not written (default 64 KiB). */
   maxAckBacklogBytes: number;
-  /** Records waiting for the store before TCP/TLS reading pauses and UDP is shed (default 100000). */
+  /** Records waiting for the store before TCP/TLS reading pauses and UDP is shed (default 20000). */
   maxPendingRecords: number;
 }
 
@@ -56,7 +56,7 @@ export const DEFAULT_LIMITS: CollectorLimits = {
   udpPerPeerRate: 20_000,
   maxTrackedPeers: 10_000,
   maxAckBacklogBytes: 64 * 1024,
-  maxPendingRecords: 100_000,
+  maxPendingRecords: 20_000,
 };
 
 export interface CollectorOptions {

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -11,7 +12,10 @@ const dir = tempDir();
 afterAll(() => dir.remove());
 
 let counter = 0;
-async function start(limits: Partial<CollectorLimits> = {}): Promise<{ collector: Collector; records: CollectedRecord[]; port: number; udpPort: number; path: string }> {
+async function start(
+  limits: Partial<CollectorLimits> = {},
+  store: { busyTimeoutMs?: number } = {},
+): Promise<{ collector: Collector; records: CollectedRecord[]; port: number; udpPort: number; path: string }> {
   const path = dir.file(`hostile-${++counter}.db`);
   const records: CollectedRecord[] = [];
   const collector = await Collector.start({
@@ -19,7 +23,8 @@ async function start(limits: Partial<CollectorLimits> = {}): Promise<{ collector
     tcp: { port: 0 },
     udp: { port: 0 },
     limits,
-    store: { batchDelayMs: 5, synchronous: 'NORMAL' },
+    store: { batchDelayMs: 5, synchronous: 'NORMAL', ...store },
+    onError: () => undefined,
     onRecord: (record) => records.push(record),
   });
   const addresses = collector.addresses();
@@ -172,6 +177,33 @@ describe('hostile senders', () => {
     await waitFor(() => run.collector.stats().rejected.empty_frame === 1, 'counted');
     expect(run.records).toEqual([]);
     socket.close();
+    await run.collector.close();
+  });
+
+  it('when the store cannot commit, pauses TCP senders and sheds UDP, then takes everything TCP sent once it can', async () => {
+    const run = await start({ maxPendingRecords: 50 }, { busyTimeoutMs: 10 });
+    // Someone holds the write lock: commits fail and are retried, the backlog grows.
+    const locker = new Database(run.path);
+    locker.prepare('BEGIN IMMEDIATE').run();
+    const source = newSource();
+    const events = Array.from({ length: 400 }, () => loginFail(source));
+    const client = await TcpClient.connect(run.port);
+    void client.write(Buffer.concat(events.map((event) => octet(format5424(event)))));
+    await waitFor(() => run.collector.health().saturated && run.collector.health().store.failing, 'saturation and failing commits');
+    expect(run.collector.health()).toMatchObject({ ok: false, saturated: true, store: { failing: true } });
+    // Reading paused: the backlog stops near the cap instead of taking all 400.
+    const backlog = run.collector.store.backlog;
+    expect(backlog).toBeLessThan(400);
+    const udp = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => udp.send('<13>Oct 11 22:14:15 h app: shed', run.udpPort, '127.0.0.1', () => resolve()));
+    await waitFor(() => run.collector.stats().rejected.backlog === 1, 'UDP shed while saturated');
+    udp.close();
+    locker.prepare('ROLLBACK').run();
+    locker.close();
+    await waitFor(() => client.acked(source.instance) === 400, () => `ACK 400 (acked ${client.acked(source.instance)}, stored ${run.records.length})`, 20000);
+    expect(run.records.map((record) => record.event?.seq)).toEqual(events.map((event) => event.seq));
+    expect(run.collector.health()).toMatchObject({ ok: true, saturated: false });
+    await client.close();
     await run.collector.close();
   });
 });
