@@ -191,6 +191,7 @@ export async function runScenarios(options: RunOptions): Promise<RunReport> {
           nonce: randomBytes(5).toString('hex'),
           collector,
           ...(attackerAddress !== undefined && { attackerAddress }),
+          ownAddress: own !== undefined,
           observe: async (settle) => {
             const view = await window.settle(http.firstRequestAt ?? Date.now(), http.lastRequestAt ?? Date.now(), settle);
             state.view = view;
@@ -198,7 +199,7 @@ export async function runScenarios(options: RunOptions): Promise<RunReport> {
           },
           consoleSinks: () => fileSinks(consoleFiles.map((file) => ({ path: file, label: `console of ${target.name} (${file.split('/').pop()})`, offset: offsets.get(file) ?? 0 }))),
           note: (line) => void (state.notes.length < 60 && state.notes.push(line)),
-          sample: (label, text) => void (state.samples.length < 12 && state.samples.push({ label, text: text.slice(0, 2000) })),
+          sample: (label, text) => void (state.samples.length < 12 && state.samples.push({ label, text: text.slice(0, 4000) })),
           leak: (leak) => void (state.leaks.length < 40 && state.leaks.push(leak)),
           earlier: earlier.get(target.name) ?? [],
           tools: options.tools === true,
@@ -238,7 +239,7 @@ export async function runScenarios(options: RunOptions): Promise<RunReport> {
         const checks = 'checks' in outcome ? [...outcome.checks] : [];
         const failed = failedChecks(checks);
         const summary = 'checks' in outcome
-          ? failed.length === 0 ? `all ${checks.length} checks held` : failed.map((c) => `${c.label}: ${c.detail}`).join('; ')
+          ? failed.length === 0 ? `all ${checks.length} checks held` : `${failed.length} of ${checks.length} checks failed: ${failed.map((c) => c.label).join('; ')}`
           : verdict.label;
         const result: TargetResult = {
           target: target.name,

@@ -31,6 +31,8 @@ export interface TargetRun {
   http: AttackClient;
   /** The attacker's address as the target records it (its own loopback address, or what the probe saw). */
   attackerAddress?: string;
+  /** attackerAddress is this scenario's alone (a loopback address of its own), not shared with others. */
+  ownAddress: boolean;
   /** Unique per scenario and target: markers, canary values. */
   nonce: string;
   collector: CollectorClient;

@@ -41,6 +41,15 @@ export function findSecrets(sinks: readonly SinkText[], secrets: readonly Secret
   return leaks;
 }
 
+/** At most `max` leaks for the evidence, every kind of secret first (then the rest in order). */
+export function varied(leaks: readonly LeakEvidence[], max: number): LeakEvidence[] {
+  const first = new Map<string, LeakEvidence>();
+  for (const leak of leaks) if (!first.has(leak.what)) first.set(leak.what, leak);
+  const picked = [...first.values()];
+  for (const leak of leaks) if (picked.length < max && !picked.includes(leak)) picked.push(leak);
+  return picked.slice(0, max);
+}
+
 /** The text of a collector record as a sink: MSG, or the event, plus structured data. */
 export function recordText(record: ApiRecord): string {
   const parts = [record.message ?? '', record.event === undefined ? '' : JSON.stringify(record.event), record.sd === undefined ? '' : JSON.stringify(record.sd)];

@@ -130,7 +130,7 @@ export interface ToolTarget {
 }
 
 /** Run hydra, sqlmap (login and search) and gobuster in turn against one loopback target. */
-export async function runTools(target: ToolTarget, available: Partial<Record<ToolName, string>>, timeoutMs = 90_000): Promise<ToolRun[]> {
+export async function runTools(target: ToolTarget, available: Partial<Record<ToolName, string>>, timeoutMs = 45_000): Promise<ToolRun[]> {
   const url = new URL(target.url);
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   const base = url.pathname.replace(/\/+$/, '');
@@ -145,7 +145,9 @@ export async function runTools(target: ToolTarget, available: Partial<Record<Too
       runs.push(await runBounded('hydra', available.hydra, [
         '-l', target.account.email, '-P', passwords, '-s', port, '-t', '4', '-w', '5', '-f', '-I',
         ...(url.protocol === 'https:' ? ['-S'] : []),
-        url.hostname, 'http-post-form', `${base}/rest/user/login:email=^USER^&password=^PASS^:F=Invalid email`,
+        // g=: no pre-request for cookies (Juice Shop answers GET /rest/user/login with a 500); hydra 9.4 wants
+        // the optional parameters before the condition.
+        url.hostname, 'http-post-form', `${base}/rest/user/login:email=^USER^&password=^PASS^:g=:F=Invalid email`,
       ], timeoutMs, dir));
     }
     if (available.sqlmap !== undefined) {

@@ -17,6 +17,8 @@ export interface SettleOptions {
   minWaitMs?: number;
   /** At most this long for records (default 8 s). */
   maxRecordWaitMs?: number;
+  /** Other addresses whose events belong to this scenario (tools that cannot choose their source). */
+  alsoFrom?: readonly string[];
 }
 
 /** What the collector holds from one target for one scenario. */
@@ -72,6 +74,7 @@ function toEvidence(detail: ApiAlertDetail, change: 'alert' | 'alert-update', af
 export class TargetWindow {
   private records: ApiRecord[] = [];
   private lastId: number;
+  private readonly alsoFrom = new Set<string>();
 
   constructor(
     readonly target: Target,
@@ -89,7 +92,8 @@ export class TargetWindow {
     if (this.target.sources.length === 0) return 0;
     const fresh = await this.collector.recordsAfter(this.lastId);
     if (fresh.length > 0) this.lastId = fresh[fresh.length - 1]!.id;
-    const mine = fresh.filter((record) => belongsTo(this.target, record) && (this.address === undefined || record.event?.who.ip === undefined || record.event.who.ip === this.address));
+    const ours = (ip: string | undefined): boolean => this.address === undefined || ip === undefined || ip === this.address || this.alsoFrom.has(ip);
+    const mine = fresh.filter((record) => belongsTo(this.target, record) && ours(record.event?.who.ip));
     this.records.push(...mine);
     return mine.length;
   }
@@ -114,6 +118,7 @@ export class TargetWindow {
    * linked. `startedAt` and `lastRequestAt` are the attack's first and last request (epoch ms).
    */
   async settle(startedAt: number, lastRequestAt: number, options: SettleOptions = {}): Promise<WindowView> {
+    for (const address of options.alsoFrom ?? []) this.alsoFrom.add(address);
     const quietMs = options.quietMs ?? 400;
     const minUntil = lastRequestAt + (options.minWaitMs ?? 700);
     const recordDeadline = lastRequestAt + (options.maxRecordWaitMs ?? 8000);

@@ -99,6 +99,7 @@ export async function judge(scenario: TargetScenario, evidence: FakeEvidence): P
     http: client,
     nonce,
     attackerAddress: '127.9.9.9',
+    ownAddress: true,
     collector: undefined as never,
     observe: async () => makeView(evidence.records?.(nonce) ?? [], evidence.alerts ?? [], client.firstRequestAt ?? Date.now()),
     consoleSinks: (): SinkText[] => (evidence.console === undefined ? [] : [{ sink: 'console', text: evidence.console }]),

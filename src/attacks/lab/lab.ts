@@ -84,6 +84,16 @@ function tail(file: string, lines = 6): string {
   }
 }
 
+/**
+ * The children run as Juice Shop does; a test runner's NODE_ENV=test would silence errorhandler's console
+ * output (one of the stock shop's log sinks), so it is not passed on.
+ */
+export function childEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  if (copy.NODE_ENV === 'test') delete copy.NODE_ENV;
+  return copy;
+}
+
 interface Started {
   child: ChildProcess;
   ready: ChildReady;
@@ -93,7 +103,7 @@ function startChild(script: string, config: ChildConfig, consoleFile: string, ti
   const fd = openSync(consoleFile, 'a');
   let child: ChildProcess;
   try {
-    child = fork(script, [JSON.stringify(config)], { stdio: ['ignore', fd, fd, 'ipc'], execArgv: [] });
+    child = fork(script, [JSON.stringify(config)], { stdio: ['ignore', fd, fd, 'ipc'], execArgv: [], env: childEnvironment(process.env) });
   } finally {
     closeSync(fd);
   }

@@ -3,14 +3,28 @@
  * string escaped as text. Evidence holds attack payloads (`<script>`, forged log lines, ANSI escapes):
  * they must show as what they are and do nothing.
  */
-import { neutralise } from '../../sanitize';
 import type { AlertEvidence, RunReport, ScenarioResult, TargetResult, VerdictStatus } from '../types';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** Text for HTML content or a quoted attribute: markup characters escaped, control characters made visible. */
+// Everything a browser or a copy-paste could take for a line break, a terminal command or a text-direction
+// switch; tab and newline stay (whitespace in HTML, line breaks in <pre>).
+const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+function visible(char: string): string {
+  const code = char.charCodeAt(0);
+  if (char === '\r') return '\\r';
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Text for HTML content or a quoted attribute: markup characters escaped, control characters and Unicode
+ * separators shown as escapes (evidence is often already neutralised: backslashes are left as they are).
+ */
 export function escapeHtml(value: unknown): string {
-  return neutralise(String(value ?? ''), 20_000).replace(/[&<>"']/g, (char) => HTML_ESCAPES[char]!);
+  const text = String(value ?? '');
+  const capped = text.length > 20_000 ? `${text.slice(0, 20_000)}…[+${text.length - 20_000} chars]` : text;
+  return capped.replace(INVISIBLE, visible).replace(/[&<>"']/g, (char) => HTML_ESCAPES[char]!);
 }
 
 /** Multi-line text for a <pre>: each line escaped, the line breaks kept (a forged line shows as a line). */

@@ -33,28 +33,43 @@ export function probePaths(nonce: string): string[] {
   ];
 }
 
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
 function toolRecords(view: WindowView, tool: ToolName): ApiRecord[] {
   const agent = TOOL_USER_AGENT[tool];
   return view.records.filter((record) => (record.event !== undefined ? agent.test(record.event.who.userAgent ?? '') : agent.test(record.message ?? '')));
 }
 
-function toolCheck(view: WindowView, tool: ToolName, runs: readonly ToolRun[]): Check {
+/** The kind of alert each tool's attack must raise besides the attack-tool alert. */
+const TOOL_ALERTS: Record<ToolName, string[]> = {
+  hydra: ['authn_login_fail_max', 'authn_login_successafterfail', 'authn_password_spray'],
+  sqlmap: ['malicious_sqli', 'malicious_payload'],
+  gobuster: ['malicious_probe', 'malicious_excess_404'],
+};
+
+/**
+ * A tool's check: its requests are events, and alerts fire that the built-in burst cannot have raised
+ * (keyed by the tools' address or an account, not by the burst's own address).
+ */
+function toolCheck(view: WindowView, tool: ToolName, runs: readonly ToolRun[], burstAddress: string | undefined): Check {
   const records = toolRecords(view, tool);
   const ran = runs.filter((run) => run.tool === tool);
   const ranText = ran.map((run) => `${run.ms} ms${run.timedOut ? ', timed out' : ''}`).join(', ');
-  const alerts = view.alerts.filter((alert) => alert.type === 'malicious_attack_tool');
+  const notBurst = view.alerts.filter((alert) => burstAddress === undefined || alert.key !== `ip:${burstAddress}`);
+  const toolAlert = notBurst.some((alert) => alert.type === 'malicious_attack_tool');
+  const kinds = [...new Set(notBurst.filter((alert) => TOOL_ALERTS[tool].includes(alert.type)).map((alert) => alert.type))];
   const events = records.filter((record) => record.event !== undefined);
-  const classAlert: Record<ToolName, string[]> = {
-    hydra: ['authn_login_fail_max', 'authn_login_successafterfail', 'authn_password_spray'],
-    sqlmap: ['malicious_sqli', 'malicious_payload', 'sys_error_burst'],
-    gobuster: ['malicious_probe', 'malicious_excess_404'],
-  };
-  const found = view.alerts.filter((alert) => classAlert[tool].includes(alert.type)).map((alert) => alert.type);
-  const passed = events.length > 0 && alerts.length > 0 && found.length > 0;
+  const passed = events.length > 0 && toolAlert && kinds.length > 0;
   const detail = events.length === 0
-    ? `ran (${ranText}); none of its ${count(records.length, 'request')} reached the collector as an event`
-    : `ran (${ranText}); ${count(events.length, 'event')} with its User-Agent; alerts: ${alerts.length > 0 ? 'malicious_attack_tool' : 'no malicious_attack_tool'}, ${found.length > 0 ? [...new Set(found)].join(', ') : `none of ${classAlert[tool].join('/')}`}`;
-  return check(`tool:${tool}`, `${tool}: its requests are recorded and raise the attack-tool alert and the ${classAlert[tool][0]}-class alert`, passed, detail);
+    ? `ran (${ranText}); ${count(records.length, 'record')} with its User-Agent at the collector, none an a09 event`
+    : `ran (${ranText}); ${count(events.length, 'event')} with its User-Agent; alerts: ${toolAlert ? 'malicious_attack_tool' : 'no malicious_attack_tool'}, ${kinds.length > 0 ? kinds.join(', ') : `none of ${TOOL_ALERTS[tool].join('/')}`}`;
+  return check(`tool:${tool}`, `${tool}: its requests are recorded and raise the attack-tool alert and one of ${TOOL_ALERTS[tool].join('/')}`, passed, detail);
 }
 
 export const dastScan: TargetScenario = {
@@ -72,6 +87,7 @@ export const dastScan: TargetScenario = {
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
     }
     run.note(`${count(paths.length, 'probe')} with a browser User-Agent: ${[...statuses].map(([status, n]) => `${n}x ${status}`).join(', ')}`);
+    run.sample('the probes (URL-decoded)', paths.map((path) => safeDecode(path)).join('\n'));
 
     const toolRuns: ToolRun[] = [];
     let toolsWanted: ToolName[] = [];
@@ -94,7 +110,11 @@ export const dastScan: TargetScenario = {
       }
     }
 
-    const view = await run.observe({ expectAlerts: ['malicious_probe', ...(toolsWanted.length > 0 ? ['malicious_attack_tool'] : [])] });
+    // The tools connect from the default source address, not the scenario's own.
+    const view = await run.observe({
+      expectAlerts: ['malicious_probe', ...(toolsWanted.length > 0 ? ['malicious_attack_tool'] : [])],
+      ...(toolRuns.length > 0 && { alsoFrom: ['127.0.0.1', '::1', '::ffff:127.0.0.1'] }),
+    });
     const scanAlerts = view.alerts.filter((alert) => SCAN_ALERTS.includes(alert.type) && alert.afterMs !== undefined);
     const mine = run.attackerAddress !== undefined ? scanAlerts.filter((alert) => alert.key === `ip:${run.attackerAddress}`) : scanAlerts;
     const first = mine.sort((a, b) => (a.afterMs ?? 0) - (b.afterMs ?? 0))[0];
@@ -113,7 +133,7 @@ export const dastScan: TargetScenario = {
         first?.afterMs === undefined ? 'no alert' : `${first.afterMs} ms`,
       ),
     ];
-    for (const tool of toolsWanted) checks.push(toolCheck(view, tool, toolRuns));
+    for (const tool of toolsWanted) checks.push(toolCheck(view, tool, toolRuns, run.ownAddress ? run.attackerAddress : undefined));
     return { checks, view };
   },
 };

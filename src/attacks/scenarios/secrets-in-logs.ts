@@ -1,5 +1,5 @@
 import { AttackFailed, check, count, type TargetScenario } from '../scenario';
-import { downloadSupportLogs, findSecrets, recordSinks, supportLogSinks, type Secret } from '../sinks';
+import { downloadSupportLogs, findSecrets, recordSinks, supportLogSinks, varied, type Secret } from '../sinks';
 import { JIM, canaryCard, eventsCheck, login } from './juice';
 
 function changePasswordPath(current: string, next: string): string {
@@ -44,7 +44,7 @@ export const secretsInLogs: TargetScenario = {
     if (encodeURIComponent(canaryPassword) !== canaryPassword) secrets.push({ what: 'canary password (URL-encoded)', value: encodeURIComponent(canaryPassword) });
     const sinks = [...recordSinks(view.records), ...supportLogSinks(logs), ...run.consoleSinks()];
     const leaks = findSecrets(sinks, secrets);
-    for (const leak of leaks.slice(0, 12)) run.leak(leak);
+    for (const leak of varied(leaks, 12)) run.leak(leak);
     const downloadable = leaks.filter((leak) => leak.sink.startsWith('/support/logs'));
     if (downloadable.length > 0) run.note(`the attacker downloaded ${downloadable[0]!.what} from ${downloadable[0]!.sink.split(' ')[0]}`);
     const kinds = [...new Set(leaks.map((leak) => leak.what))];

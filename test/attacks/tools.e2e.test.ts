@@ -1,0 +1,48 @@
+/**
+ * The real tools (`--tools`): hydra on the login, sqlmap on the login and the search, gobuster on paths,
+ * against the demo's three shops. On the fixed shop each must be recorded and raise the attack-tool alert
+ * and the alert of its kind of attack. A tool that is not installed is skipped, visibly.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TOOL_NAMES, findTool, type RunReport } from '../../src/attacks';
+import { runCli, type Finished } from './dist';
+
+const missing = TOOL_NAMES.filter((tool) => findTool(tool) === undefined);
+if (missing.length > 0) console.warn(`SKIPPED: ${missing.join(', ')} not installed (Debian packages ${missing.join(' ')}): their tool checks do not run here`);
+
+const reportDir = mkdtempSync(path.join(tmpdir(), 'a09-tools-report-'));
+let finished: Finished;
+let report: RunReport | undefined;
+
+beforeAll(async () => {
+  if (missing.length === TOOL_NAMES.length) return;
+  finished = await runCli(['demo', '--exit', '--tools', '--scenario', 'dast-scan', '--report-dir', reportDir], 240_000);
+  const file = path.join(reportDir, 'report.json');
+  if (existsSync(file)) report = JSON.parse(readFileSync(file, 'utf8')) as RunReport;
+}, 300_000);
+
+afterAll(() => {
+  rmSync(reportDir, { recursive: true, force: true });
+});
+
+describe('dast-scan --tools', () => {
+  (missing.length < TOOL_NAMES.length ? it : it.skip)('keeps the verdicts: failure shown on stock and naive, fixed on fixed', () => {
+    if (report === undefined) throw new Error(`no report; demo exited ${finished.code ?? finished.signal}:\n${finished.stdout}\n${finished.stderr}`);
+    expect(finished.code).toBe(0);
+    expect(report.scenarios[0]!.results.map((r) => `${r.target}: ${r.verdict.label}`)).toEqual(['stock: failure shown', 'naive: failure shown', 'fixed: fixed']);
+  });
+
+  for (const tool of TOOL_NAMES) {
+    (findTool(tool) !== undefined ? it : it.skip)(`${tool} is recorded on the fixed shop and fires the same alerts`, () => {
+      const fixed = report!.scenarios[0]!.results.find((r) => r.target === 'fixed')!;
+      const check = fixed.checks.find((c) => c.id === `tool:${tool}`);
+      expect(check).toMatchObject({ passed: true });
+      expect(fixed.evidence.alerts.map((a) => a.type)).toContain('malicious_attack_tool');
+      expect(fixed.evidence.observations.some((line) => line.startsWith(`${tool} `))).toBe(true);
+      const stock = report!.scenarios[0]!.results.find((r) => r.target === 'stock')!;
+      expect(stock.checks.find((c) => c.id === `tool:${tool}`)).toMatchObject({ passed: false });
+    });
+  }
+});
