@@ -31,7 +31,7 @@ export interface RunOptions {
   /** The lab's collector process: the outage and tampering scenarios need it. */
   lab?: LabCollectorControl;
   progress?: (event: ProgressEvent) => void;
-  /** How long the probe waits for a target's records to reach the collector (default 3 s). */
+  /** How long the probe waits for a target's records to reach the collector (default 3 s; 8 s for targets given as naive or fixed). */
   probeWaitMs?: number;
   /** Attack loopback targets from distinct 127.x.y.z addresses (default true). */
   sourceAddresses?: boolean;
@@ -142,7 +142,13 @@ export async function runScenarios(options: RunOptions): Promise<RunReport> {
       clients.push(client.http);
       probeAddresses.push(client.address);
     }
-    const probes = await Promise.all(clients.map((http) => probeTarget(http, collector, options.probeWaitMs ?? 3000)));
+    // A target said to ship logs gets longer to show it (a sender may be in reconnect backoff).
+    const probes = await Promise.all(
+      clients.map((http, index) => {
+        const kind = options.targets[index]!.spec.kind;
+        return probeTarget(http, collector, options.probeWaitMs ?? (kind === 'naive' || kind === 'fixed' ? 8000 : 3000));
+      }),
+    );
     const targets: Target[] = options.targets.map((entry, index) => {
       const probe = probes[index]!;
       const name = names[index]!;

@@ -113,11 +113,13 @@ export async function probeTarget(http: AttackClient, collector: CollectorClient
   await http.get(`/rest/products/search?q=${marker}`);
   const deadline = Date.now() + waitMs;
   let records: ApiRecord[] = [];
+  let firstRawAt: number | undefined;
   for (;;) {
     records = await collector.recordsAfter(cursor, { text: marker }, 100);
-    // An event source writes its http_request after the response: give it a moment past the first hit.
     if (records.some((record) => record.event !== undefined) || Date.now() >= deadline) break;
-    if (records.length > 0 && Date.now() >= deadline - waitMs / 2) break;
+    // Unstructured syslog came; a09 events (if the target also sends them) come within a second.
+    if (records.length > 0) firstRawAt ??= Date.now();
+    if (firstRawAt !== undefined && Date.now() - firstRawAt >= 1000) break;
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
   const sources: SourceIdentity[] = [];

@@ -131,6 +131,7 @@ export const demoCommand: Command = {
     console.log(`\na09-lab demo: ${signal}, stopping the lab`);
     await lab.close();
     cleanup();
+    console.log('a09-lab demo: stopped');
     return exitCode;
   },
 };
