@@ -18,6 +18,11 @@ export interface EventSourceOptions {
   lastSeq?: number;
 }
 
+/** Emails whose pseudonym is remembered (login failures repeat the same few): bounded, since clients choose them. */
+const IDENTITY_CACHE_SIZE = 1024;
+/** Longer emails are not remembered: an attacker can send endless distinct long ones. */
+const IDENTITY_CACHE_MAX_LENGTH = 256;
+
 /**
  * Where events are born: stamps each with when, who it came from (instance, app, host) and the next seq,
  * pseudonymises the email it was given, and refuses an event that lacks what an investigator needs.
@@ -28,6 +33,8 @@ export class EventSource {
   readonly instance: string;
   private readonly hmacKey: string | Buffer;
   private seq: number;
+  /** email -> its pseudonym and mask: an HMAC per event costs more than the rest of the event. */
+  private readonly identities = new Map<string, Readonly<Required<Pick<Who, 'emailId' | 'emailMasked'>>>>();
 
   constructor(options: EventSourceOptions = {}) {
     this.app = options.app ?? 'juice-shop';
@@ -44,7 +51,16 @@ export class EventSource {
 
   /** Pseudonym and mask for an email, as events carry them. */
   identify(email: string): Pick<Who, 'emailId' | 'emailMasked'> {
-    return { emailId: pseudonymiseEmail(email, this.hmacKey), emailMasked: maskEmail(email) };
+    let known = this.identities.get(email);
+    if (known === undefined) {
+      known = { emailId: pseudonymiseEmail(email, this.hmacKey), emailMasked: maskEmail(email) };
+      if (email.length <= IDENTITY_CACHE_MAX_LENGTH) {
+        // Oldest first out (a Map keeps insertion order); hits do not refresh: cheap, and good enough here.
+        if (this.identities.size >= IDENTITY_CACHE_SIZE) this.identities.delete(this.identities.keys().next().value as string);
+        this.identities.set(email, known);
+      }
+    }
+    return { emailId: known.emailId, emailMasked: known.emailMasked };
   }
 
   /**

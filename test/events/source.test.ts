@@ -59,6 +59,20 @@ describe('EventSource', () => {
     expect(event.severity).toBe(1);
   });
 
+  it('identifies an email the same way every time, past its remembered ones, and a caller cannot change that', () => {
+    const source = new EventSource({ hmacKey: 'k' });
+    const expected = (email: string) => ({ emailId: pseudonymiseEmail(email, 'k'), emailMasked: maskEmail(email) });
+    const first = source.identify('Jim@Juice-sh.op');
+    first.emailId = 'tampered';
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 1500; i++) expect(source.identify(`user${i}@juice-sh.op`)).toEqual(expected(`user${i}@juice-sh.op`));
+    }
+    expect(source.identify('Jim@Juice-sh.op')).toEqual(expected('jim@juice-sh.op'));
+    const long = `${'x'.repeat(300)}@juice-sh.op`;
+    expect(source.identify(long)).toEqual(source.identify(long));
+    expect(source.create({ type: 'authn_login_fail', outcome: 'failure', email: 'Jim@Juice-sh.op', ...request }).who).toMatchObject(expected('jim@juice-sh.op'));
+  });
+
   it('gives two sources different instances', () => {
     expect(new EventSource().instance).not.toBe(new EventSource().instance);
   });
