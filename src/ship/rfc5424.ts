@@ -21,12 +21,17 @@ const PID = String(process.pid);
 
 const SD_SPECIAL = /["\\\]]/g;
 
+/** What either step below would change: neutralise's characters (backslash included) and the SD specials. */
+const SD_ANY = /[\u0000-\u001f\u007f-\u009f\\"\]\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]/u;
+
 /**
  * A PARAM-VALUE. Text with a raw control, separator or bidi character is neutralised (encodeSdValue);
  * text without one (every string of a sanitized event) is only capped and RFC-escaped, so what
  * sanitizeEvent already escaped is not escaped twice, exactly as toJsonLine treats the MSG.
  */
 function sdValue(value: string): string {
+  // Most values (ids, addresses, routes) have nothing to escape or cut: one test.
+  if (value.length <= DEFAULT_MAX_LENGTH && !SD_ANY.test(value)) return value;
   if (hasUnsafeChars(value)) return encodeSdValue(value);
   return capNeutralised(value, DEFAULT_MAX_LENGTH).replace(SD_SPECIAL, '\\$&');
 }
@@ -44,6 +49,32 @@ function param(name: string, value: string | number | undefined): string {
  * printable-ASCII JSON (the collector takes the event from MSG). Every field goes through its encoder, so
  * no value can end the message, forge a header or break out of a PARAM-VALUE.
  */
+/** The last HOSTNAME APP-NAME PROCID encoded: a source sends the same three in every message. */
+let lastHeader = { host: '', app: '', procId: '', encoded: '' };
+/** MSGID by event type (a few dozen types; bounded all the same). */
+const msgIds = new Map<string, string>();
+
+function headerFields(host: string, app: string, procId: string): string {
+  const last = lastHeader;
+  if (last.host === host && last.app === app && last.procId === procId && last.encoded !== '') return last.encoded;
+  const encoded =
+    `${encodeHeaderField(host, HEADER_FIELD_LIMITS.HOSTNAME)} ` +
+    `${encodeHeaderField(app, HEADER_FIELD_LIMITS.APP_NAME)} ` +
+    `${encodeHeaderField(procId, HEADER_FIELD_LIMITS.PROCID)}`;
+  lastHeader = { host, app, procId, encoded };
+  return encoded;
+}
+
+function msgId(type: string): string {
+  let encoded = msgIds.get(type);
+  if (encoded === undefined) {
+    encoded = encodeHeaderField(type, HEADER_FIELD_LIMITS.MSGID);
+    if (msgIds.size >= 256) msgIds.clear();
+    msgIds.set(type, encoded);
+  }
+  return encoded;
+}
+
 export function formatRfc5424(event: AuditEvent, options: Rfc5424Options = {}): string {
   const facility = options.facility ?? FACILITY_LOG_AUDIT;
   if (!Number.isInteger(facility) || facility < 0 || facility > 23) throw new RangeError(`facility ${facility} is not 0..23`);
@@ -69,10 +100,8 @@ export function formatRfc5424(event: AuditEvent, options: Rfc5424Options = {}): 
     `][meta sequenceId="${Number.isSafeInteger(event.seq) ? event.seq : 0}"]`;
   return (
     `<${facility * 8 + severity}>1 ${timestamp} ` +
-    `${encodeHeaderField(event.host, HEADER_FIELD_LIMITS.HOSTNAME)} ` +
-    `${encodeHeaderField(event.app, HEADER_FIELD_LIMITS.APP_NAME)} ` +
-    `${encodeHeaderField(options.procId ?? PID, HEADER_FIELD_LIMITS.PROCID)} ` +
-    `${encodeHeaderField(event.type, HEADER_FIELD_LIMITS.MSGID)} ` +
+    `${headerFields(String(event.host), String(event.app), options.procId ?? PID)} ` +
+    `${msgId(String(event.type))} ` +
     `${sd} ${toJsonLine(event)}`
   );
 }
