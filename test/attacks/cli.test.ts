@@ -65,6 +65,18 @@ describe('a09-lab attack: arguments', () => {
     noStack(result.err);
   });
 
+  it.each([
+    [['demo', '--scenario', 'nope'], /unknown scenario 'nope'/],
+    [['demo', '--report-dir', ''], /--report-dir is empty/],
+    [['demo', '--exit=yes'], /--exit/],
+  ])('demo %j is a usage error (exit 2) before anything starts', async (argv, message) => {
+    const result = await run(argv);
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(message);
+    expect(result.err).toContain('a09-lab demo [--exit]');
+    noStack(result.err);
+  });
+
   it('prints its usage with --help', async () => {
     const result = await run(['attack', '--help']);
     expect(result.code).toBe(0);
