@@ -199,7 +199,7 @@ export async function runScenarios(options: RunOptions): Promise<RunReport> {
           ...(attackerAddress !== undefined && { attackerAddress }),
           ownAddress: own !== undefined,
           observe: async (settle) => {
-            const view = await window.settle(http.firstRequestAt ?? Date.now(), http.lastRequestAt ?? Date.now(), settle);
+            const view = await window.settle(http.firstRequestAt ?? Date.now(), http.lastRequestAt ?? Date.now(), { expectRequests: http.exchanges.length, ...settle });
             state.view = view;
             return view;
           },

@@ -19,6 +19,11 @@ export interface SettleOptions {
   maxRecordWaitMs?: number;
   /** Other addresses whose events belong to this scenario (tools that cannot choose their source). */
   alsoFrom?: readonly string[];
+  /**
+   * Requests the attack sent: a target that sends a09 events records each as an http_request, so the
+   * wait goes on (up to maxRecordWaitMs) until that many arrived, however slow the machine.
+   */
+  expectRequests?: number;
 }
 
 /** What the collector holds from one target for one scenario. */
@@ -123,11 +128,14 @@ export class TargetWindow {
     const minUntil = lastRequestAt + (options.minWaitMs ?? 700);
     const recordDeadline = lastRequestAt + (options.maxRecordWaitMs ?? 8000);
     let lastNew = Date.now();
+    const hasEvents = this.target.sources.some((source) => source.format === 'event');
+    const requestsIn = (): number => this.records.filter((record) => record.event?.type === 'http_request').length;
     if (this.target.sources.length > 0) {
       for (;;) {
         if ((await this.refresh()) > 0) lastNew = Date.now();
         const now = Date.now();
-        if ((now >= minUntil && now - lastNew >= quietMs) || now >= recordDeadline) break;
+        const allRequests = !hasEvents || requestsIn() >= (options.expectRequests ?? 0);
+        if ((now >= minUntil && now - lastNew >= quietMs && allRequests) || now >= recordDeadline) break;
         await sleep(150);
       }
     } else {
@@ -135,7 +143,6 @@ export class TargetWindow {
     }
 
     const expected = options.expectAlerts ?? [];
-    const hasEvents = this.target.sources.some((source) => source.format === 'event');
     if (this.watcher !== undefined && this.records.length > 0) {
       // Records from a non-a09 source can only match the few rules that read raw text: a short wait.
       const waitMs = hasEvents && expected.length > 0 ? (options.alertWaitMs ?? 3000) : 800;
