@@ -232,6 +232,10 @@ export async function runScenarios(options: RunOptions): Promise<RunReport> {
           for (const run of runs) outcomes.set(run.target.name, byTarget.get(run.target.name) ?? { error: 'the scenario gave no outcome for this target' });
         } catch (error) {
           for (const run of runs) outcomes.set(run.target.name, { error: describeError(error) });
+        } finally {
+          // Whatever happened, the next scenario needs the collector up again.
+          options.lab.resume();
+          await options.lab.start().catch((error: unknown) => reportNotes.push(`the collector did not come back after ${scenario.id}: ${describeError(error)}`));
         }
       }
       await closeDispatchers();
