@@ -151,7 +151,7 @@ export const logTampering: LabScenario = {
       run.note(`batch kept ${markersIn(keptRecords.get(run.target.name) ?? [], kept, KEPT).size}/${KEPT}, batch deleted ${markersIn(goneRecords.get(run.target.name) ?? [], gone, DELETED).size}/${DELETED} at the collector before the tampering`);
       if (mineAltered.length > 0 || mineDeleted.length > 0) run.note(`collector store: altered record ${listIds(mineAltered)}, deleted records ${listIds(mineDeleted)}; chain head and sequence counters rewound, triggers restored`);
       if (edit !== undefined) run.note(`${path.basename(edit.file)}: deleted ${count(edit.deleted, 'line')}, altered ${count(edit.altered, 'line')} (address rewritten); nothing keeps a copy or a checksum`);
-      run.note(`a09-lab verify: ${report.ok ? 'chain intact' : `chain broken: ${report.problems.slice(0, 3).map((p) => `${p.kind} ${p.id}`).join(', ')}`}`);
+      if (run.target.sources.length > 0) run.note(`a09-lab verify on the collector's store: ${report.ok ? 'chain intact' : `chain broken: ${report.problems.slice(0, 3).map((p) => `${p.kind} ${p.id}`).join(', ')}`}`);
       if (myGaps[0] !== undefined) run.note(`sequence gap ${myGaps[0].from}..${myGaps[0].to} found when the shop's next event arrived`);
 
       const alteredFound = mineAltered.length > 0 && mineAltered.every((id) => flagged.has(id));
