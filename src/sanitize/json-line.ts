@@ -90,28 +90,26 @@ function walk(value: unknown, depth: number, context: WalkContext): JsonValue | 
 }
 
 /**
- * True when `walk` would return a copy that serialises exactly like `value` itself: plain objects and arrays
- * (shallower than maxDepth) of strings that need no neutralising and no cap, finite numbers, booleans, null
- * (and undefined object members, which both omit). Then JSON.stringify runs on the value as it is, with no
- * copy: the common case, a sanitized audit event, allocates nothing but the line.
+ * True when `walk` would return a structurally equal copy of `value`: plain objects and arrays shallower than
+ * maxDepth, strings, finite numbers, booleans, null (undefined object members, which both omit). Strings are
+ * not looked at here: the JSON text is checked after (see toJsonLine), which is cheaper than a test per string.
  */
-function isPlainJson(value: unknown, depth: number, context: WalkContext): boolean {
+function isPlainJson(value: unknown, depth: number, maxDepth: number): boolean {
   switch (typeof value) {
     case 'string':
-      return value.length <= context.maxLength && !hasUnsafeChars(value);
-    case 'number':
-      return Number.isFinite(value);
     case 'boolean':
       return true;
+    case 'number':
+      return Number.isFinite(value);
     case 'object':
       break;
     default:
       return false;
   }
   if (value === null) return true;
-  if (depth >= context.maxDepth) return false;
+  if (depth >= maxDepth) return false;
   if (Array.isArray(value)) {
-    for (const item of value) if (item === undefined || !isPlainJson(item, depth + 1, context)) return false;
+    for (const item of value) if (item === undefined || !isPlainJson(item, depth + 1, maxDepth)) return false;
     return true;
   }
   const proto: unknown = Object.getPrototypeOf(value);
@@ -121,11 +119,31 @@ function isPlainJson(value: unknown, depth: number, context: WalkContext): boole
   if (typeof record.toJSON === 'function') return false;
   for (const key in record) {
     if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
-    if (key.length > context.maxLength || hasUnsafeChars(key)) return false;
     const item = record[key];
-    if (item !== undefined && !isPlainJson(item, depth + 1, context)) return false;
+    if (item !== undefined && !isPlainJson(item, depth + 1, maxDepth)) return false;
   }
   return true;
+}
+
+/** Strings (keys too) that walk would leave as they are: nothing to neutralise, nothing to cap. */
+function stringsAreSafe(value: unknown, maxLength: number): boolean {
+  if (typeof value === 'string') return value.length <= maxLength && !hasUnsafeChars(value);
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) return value.every((item) => stringsAreSafe(item, maxLength));
+  for (const key of Object.keys(value)) {
+    if (key.length > maxLength || hasUnsafeChars(key) || !stringsAreSafe((value as Record<string, unknown>)[key], maxLength)) return false;
+  }
+  return true;
+}
+
+/**
+ * JSON text that needs nothing more: printable ASCII with no escape sequence in it. JSON.stringify escapes
+ * every C0 control (and a lone surrogate) with a backslash, so a text without one had none; DEL and
+ * everything from U+0080 up (C1, separators, bidi) would show in the byte length or as U+007F. A text no
+ * longer than the cap cannot hold a string longer than it.
+ */
+function isFinishedJson(json: string, maxLength: number): boolean {
+  return json.length <= maxLength && json.indexOf('\\') === -1 && json.indexOf('\u007f') === -1 && Buffer.byteLength(json, 'utf8') === json.length;
 }
 
 const NON_ASCII = /[\u007f-\uffff]/;
@@ -147,6 +165,13 @@ export function toJsonLine(value: unknown, options: JsonLineOptions = {}): strin
     maxDepth: options.maxDepth ?? DEFAULT_JSON_DEPTH,
     ancestors: [],
   };
-  const json = isPlainJson(value, 0, context) ? JSON.stringify(value) : JSON.stringify(walk(value, 0, context) ?? null);
+  let json: string | undefined;
+  if (isPlainJson(value, 0, context.maxDepth)) {
+    // Serialised as it is, with no copy: the common case, a sanitized audit event, allocates only the line.
+    const direct = JSON.stringify(value);
+    if (isFinishedJson(direct, context.maxLength)) return direct;
+    if (stringsAreSafe(value, context.maxLength)) json = direct;
+  }
+  json ??= JSON.stringify(walk(value, 0, context) ?? null);
   return NON_ASCII.test(json) ? json.replace(NON_ASCII_ALL, asciiEscape) : json;
 }
