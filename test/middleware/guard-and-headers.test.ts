@@ -1,7 +1,8 @@
 import { neutralise } from '../../src/sanitize';
 import express from 'express';
+import helmet from 'helmet';
 import request from 'supertest';
-import { a09, type A09Options } from '../../middleware';
+import { a09, securityHeaders, type A09Options, type SecurityHeadersOptions } from '../../middleware';
 import { makeKeys, payloadFor, RecordingEmitter, signRs256, userByEmail, waitFor, type TestKeys } from './helpers';
 import { miniShop } from './mini-shop';
 
@@ -101,6 +102,33 @@ describe('security headers (helmet)', () => {
     });
     expect((await request(app).get('/')).headers['content-security-policy']).toContain("script-src 'self'");
     expect(a09({ emitter: new RecordingEmitter(), helmet: false }).helmet).toBeUndefined();
+  });
+
+  it('sets exactly the headers helmet itself sets (worked out once), and keeps per-request CSP functions working', async () => {
+    const headersOf = async (handler: express.RequestHandler): Promise<Record<string, unknown>> => {
+      const app = express();
+      app.use(handler);
+      app.get('/', (_req, res) => {
+        res.send('ok');
+      });
+      const { headers } = await request(app).get('/');
+      for (const volatile of ['date', 'etag', 'connection', 'keep-alive']) delete headers[volatile];
+      return headers;
+    };
+    const configurations: SecurityHeadersOptions[] = [
+      {},
+      { contentSecurityPolicy: { directives: { 'script-src': ["'self'", 'cdn.example'] } }, frameguard: { action: 'deny' }, strictTransportSecurity: false },
+    ];
+    for (const options of configurations) {
+      const ours = await headersOf(securityHeaders(options));
+      expect(ours).toEqual(await headersOf(helmet({ contentSecurityPolicy: false, ...options })));
+      expect(ours['x-powered-by']).toBeUndefined();
+    }
+    // A nonce is a function of the request: helmet runs per request then.
+    let n = 0;
+    const nonce = securityHeaders({ contentSecurityPolicy: { directives: { 'script-src': ["'self'", () => `'nonce-${++n}'`] } } });
+    expect((await headersOf(nonce))['content-security-policy']).toContain("'nonce-1'");
+    expect((await headersOf(nonce))['content-security-policy']).toContain("'nonce-2'");
   });
 });
 
