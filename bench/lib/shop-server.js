@@ -10,9 +10,10 @@
 //   pino-http        pino-http with its defaults to a pino.destination file (asynchronous writes)
 //   express-winston  express-winston's logger with its defaults, winston File transport
 //   winston-syslog   winston + winston-syslog 2.7.1 over TCP (RFC 5424, LF), one info per request at 'finish'
-//   a09              the full fixed stack: request context, access event, login/basket/error audits, log
-//                    guard, helmet, createAuditLogger (EventSource, sanitizeEvent, winston, RFC 5424 over
-//                    TCP with the spool, fsync every 100 ms) to an acknowledging sink
+//   a09              the full fixed stack as issue 7 lists it: request context, access event, login/basket/
+//                    error audits, log guard, createAuditLogger (EventSource, sanitizeEvent, RFC 5424 over TCP
+//                    with the spool, fsync every 100 ms) to an acknowledging sink; no helmet (not logging)
+//   a09+helmet       the same with helmet's headers, as the practice shop's fixed mode runs it
 //   a09-noop         the a09 middleware with an emitter that does nothing (the middleware's own cost)
 //   a09-format       the a09 middleware, events created, sanitized and formatted as RFC 5424, not shipped
 
@@ -75,6 +76,13 @@ function accessLogFor(name) {
 
 /** Fixed-mode settings: the full stack ships to the sink; the decompositions stop earlier. */
 function fixedSettings(name) {
+  // For experiments: BENCH_A09_OPTIONS='{"helmet":false}' turns pieces of the stack off.
+  const overrides = process.env.BENCH_A09_OPTIONS ? JSON.parse(process.env.BENCH_A09_OPTIONS) : {};
+  const helmet = name === 'a09+helmet' ? {} : { helmet: false };
+  return { a09: { ...helmet, ...overrides }, ...fixedEmitter(name === 'a09+helmet' ? 'a09' : name) };
+}
+
+function fixedEmitter(name) {
   const logger = { collector: `tcp://127.0.0.1:${sinkAck}`, spoolDir: path.join(dir, 'spool'), app: 'juice-shop', hmacKey: 'bench-key' };
   if (name === 'a09') return { logger };
   if (name === 'a09-noop') return { emitter: { emit: () => undefined } };
