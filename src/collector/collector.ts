@@ -227,7 +227,7 @@ export class Collector {
   }
 
   private pause(connection: StreamConnection): void {
-    connection.socket.pause();
+    connection.pause();
     this.paused.add(connection);
   }
 
@@ -312,7 +312,7 @@ export class Collector {
   private committed(commit: CommitSummary): void {
     if (commit.acks.length > 0) this.sendAcks(commit.acks);
     if (this.paused.size > 0 && !this.saturated) {
-      for (const connection of this.paused) connection.socket.resume();
+      for (const connection of this.paused) connection.resume();
       this.paused.clear();
     }
   }

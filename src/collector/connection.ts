@@ -30,6 +30,8 @@ export class StreamConnection {
   private partialSince = 0;
   private framesEmitted = 0;
   private done = false;
+  private paused = false;
+  private readonly idleTimeoutMs: number;
 
   constructor(
     readonly socket: Socket,
@@ -38,6 +40,7 @@ export class StreamConnection {
     limits: { maxFrameBytes: number; idleTimeoutMs: number },
   ) {
     this.ip = socket.remoteAddress ?? 'unknown';
+    this.idleTimeoutMs = limits.idleTimeoutMs;
     this.peer = peerName(this.ip, socket.remotePort);
     this.framer = new StreamFramer({
       maxFrameBytes: limits.maxFrameBytes,
@@ -62,9 +65,29 @@ export class StreamConnection {
     });
   }
 
-  /** When the frame now in progress began (ms), 0 when none is. */
+  /** When the frame now in progress began (ms), 0 when none is or while reading is paused. */
   get partialFrameSince(): number {
-    return this.partialSince;
+    return this.paused ? 0 : this.partialSince;
+  }
+
+  /**
+   * Stop reading while the store catches up. The idle and frame clocks stop too: a sender we are not
+   * reading from is not idle, and its frame is not late.
+   */
+  pause(): void {
+    if (this.paused || this.done) return;
+    this.paused = true;
+    this.socket.pause();
+    this.socket.setTimeout(0);
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.partialSince !== 0) this.partialSince = Date.now();
+    if (this.done) return;
+    this.socket.setTimeout(this.idleTimeoutMs);
+    this.socket.resume();
   }
 
   private data(chunk: Buffer): void {

@@ -59,7 +59,8 @@ export class ChainConflictError extends Error {
   }
 }
 
-export function openStoreDatabase(path: string, synchronous: 'FULL' | 'NORMAL', busyTimeoutMs: number): Database.Database {
+/** Open the file with the store's settings; the schema is created by the first opener (the store's own connection). */
+export function openStoreDatabase(path: string, synchronous: 'FULL' | 'NORMAL', busyTimeoutMs: number, createTables = true): Database.Database {
   const db = new Database(path, { timeout: busyTimeoutMs });
   // Larger pages: fewer splits for rows of about a kilobyte (only takes effect on a new file).
   db.pragma('page_size = 16384');
@@ -70,7 +71,7 @@ export function openStoreDatabase(path: string, synchronous: 'FULL' | 'NORMAL', 
   db.pragma(`synchronous = ${synchronous}`);
   db.pragma('cache_size = -32000');
   db.pragma('temp_store = MEMORY');
-  createSchema(db);
+  if (createTables) createSchema(db);
   return db;
 }
 
@@ -86,10 +87,11 @@ export class BatchWriter {
   private readonly fillGap: Database.Statement;
   private readonly updateHead: Database.Statement;
   private readonly lastRow: Database.Statement;
-  private readonly transaction: (batches: WriteBatch[]) => { head: Buffer; lastId: number };
+  private readonly transaction: (batches: WriteBatch[]) => Map<number, { lastId: number; head: Buffer }>;
 
   constructor(options: WriterOptions) {
-    this.db = openStoreDatabase(options.path, options.synchronous, options.busyTimeoutMs);
+    // No DDL here: it would need the write lock, which someone else may hold while this writer starts.
+    this.db = openStoreDatabase(options.path, options.synchronous, options.busyTimeoutMs, false);
     this.chainKey = options.chainKey;
     const db = this.db;
     this.insertEvent = db.prepare(
@@ -117,14 +119,16 @@ export class BatchWriter {
       if ((last?.id ?? 0) !== this.lastId || !(last?.hash ?? GENESIS_HASH).equals(this.head)) {
         throw new ChainConflictError(`expected the last row to be ${this.lastId}, found ${last?.id ?? 0}`);
       }
+      const results = new Map<number, { lastId: number; head: Buffer }>();
       let head = this.head;
       let lastId = this.lastId;
       for (const batch of batches) {
         head = this.apply(batch, head);
         if (batch.count > 0) lastId = batch.firstId + batch.count - 1;
+        results.set(batch.batch, { lastId, head });
       }
       if (lastId !== this.lastId) this.updateHead.run(lastId, head, new Date().toISOString());
-      return { head, lastId };
+      return results;
     });
   }
 
@@ -133,23 +137,28 @@ export class BatchWriter {
    * throws when it could not, and then nothing of them is written. Returns one result per batch.
    */
   write(batches: WriteBatch[]): WriteResult[] {
-    const todo = batches.filter((batch) => {
-      // Already committed (the reply was lost with a crashed worker, and the batch is sent again).
-      return !(batch.count > 0 && batch.firstId + batch.count - 1 <= this.lastId);
-    });
+    // Already committed: the reply was lost with a crashed worker, and the batch is sent again.
+    const done = (batch: WriteBatch): boolean => batch.count > 0 && batch.firstId + batch.count - 1 <= this.lastId;
+    const todo = batches.filter((batch) => !done(batch));
     let expected = this.lastId + 1;
     for (const batch of todo) {
       if (batch.count === 0) continue;
       if (batch.firstId !== expected) throw new ChainConflictError(`expected id ${expected}, got ${batch.firstId}`);
       expected += batch.count;
     }
-    if (todo.length > 0) {
-      const { head, lastId } = this.transaction(todo);
-      this.head = head;
-      this.lastId = lastId;
+    const before = { lastId: this.lastId, head: this.head };
+    const after = todo.length > 0 ? this.transaction(todo) : new Map<number, { lastId: number; head: Buffer }>();
+    const final = todo.length > 0 ? after.get(todo[todo.length - 1].batch) : undefined;
+    if (final !== undefined) {
+      this.lastId = final.lastId;
+      this.head = final.head;
     }
     const committedAt = new Date().toISOString();
-    return batches.map((batch) => ({ batch: batch.batch, lastId: Math.max(this.lastId, 0), head: this.head.toString('hex'), committedAt }));
+    let running = before;
+    return batches.map((batch) => {
+      running = after.get(batch.batch) ?? running;
+      return { batch: batch.batch, lastId: running.lastId, head: running.head.toString('hex'), committedAt };
+    });
   }
 
   private apply(batch: WriteBatch, head: Buffer): Buffer {

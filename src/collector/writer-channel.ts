@@ -73,13 +73,13 @@ if (entry.endsWith('.ts')) {
 require(entry);
 `;
 
-const MAX_RESTARTS = 5;
 
 export class ThreadChannel implements WriterChannel {
   private worker: Worker;
   /** Submitted and not yet committed: sent again to a restarted worker (it skips what it had committed). */
   private readonly unconfirmed: WriteBatch[] = [];
-  private restarts = 0;
+  private restartDelayMs = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
   private closing = false;
   private readonly closed: Promise<void>;
   private markClosed: () => void = () => undefined;
@@ -101,7 +101,10 @@ export class ThreadChannel implements WriterChannel {
         this.markClosed();
         return;
       }
-      if (reply.type === 'committed' && this.unconfirmed[0]?.batch === reply.result.batch) this.unconfirmed.shift();
+      if (reply.type === 'committed') {
+        this.restartDelayMs = 0;
+        if (this.unconfirmed[0]?.batch === reply.result.batch) this.unconfirmed.shift();
+      }
       this.onReply(reply);
     });
     worker.on('error', (error) => this.onError(new Error(`collector store writer failed: ${error.message}`)));
@@ -110,14 +113,14 @@ export class ThreadChannel implements WriterChannel {
         this.markClosed();
         return;
       }
-      if (this.restarts >= MAX_RESTARTS) {
-        this.onError(new Error(`collector store writer exited (${code}) ${this.restarts} times; no longer restarting it`));
-        return;
-      }
-      this.restarts++;
-      this.onError(new Error(`collector store writer exited (${code}); restarting it`));
-      this.worker = this.spawn();
-      for (const batch of this.unconfirmed) this.worker.postMessage({ type: 'batch', batch });
+      // Restart with backoff, and hand it again what it had not committed (it skips what it had).
+      this.restartDelayMs = Math.min(Math.max(this.restartDelayMs * 2, 100), 5000);
+      this.onError(new Error(`collector store writer exited (${code}); restarting it in ${this.restartDelayMs} ms`));
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = undefined;
+        this.worker = this.spawn();
+        for (const batch of this.unconfirmed) this.worker.postMessage({ type: 'batch', batch });
+      }, this.restartDelayMs);
     });
     return worker;
   }
@@ -130,6 +133,13 @@ export class ThreadChannel implements WriterChannel {
   close(): Promise<void> {
     if (!this.closing) {
       this.closing = true;
+      // Between a crash and its restart: restart now for a last try at what it had not committed.
+      if (this.restartTimer !== undefined) {
+        clearTimeout(this.restartTimer);
+        this.restartTimer = undefined;
+        this.worker = this.spawn();
+        for (const batch of this.unconfirmed) this.worker.postMessage({ type: 'batch', batch });
+      }
       this.worker.postMessage({ type: 'close' });
     }
     return this.closed;

@@ -181,7 +181,8 @@ describe('hostile senders', () => {
   });
 
   it('when the store cannot commit, pauses TCP senders and sheds UDP, then takes everything TCP sent once it can', async () => {
-    const run = await start({ maxPendingRecords: 50 }, { busyTimeoutMs: 10 });
+    // Short idle and frame clocks: a paused sender must not be taken for an idle one or a slow frame.
+    const run = await start({ maxPendingRecords: 50, idleTimeoutMs: 150, frameTimeoutMs: 150 }, { busyTimeoutMs: 10 });
     // Someone holds the write lock: commits fail and are retried, the backlog grows.
     const locker = new Database(run.path);
     locker.prepare('BEGIN IMMEDIATE').run();
@@ -198,11 +199,13 @@ describe('hostile senders', () => {
     await new Promise<void>((resolve) => udp.send('<13>Oct 11 22:14:15 h app: shed', run.udpPort, '127.0.0.1', () => resolve()));
     await waitFor(() => run.collector.stats().rejected.backlog === 1, 'UDP shed while saturated');
     udp.close();
+    await new Promise((resolve) => setTimeout(resolve, 500));
     locker.prepare('ROLLBACK').run();
     locker.close();
-    await waitFor(() => client.acked(source.instance) === 400, () => `ACK 400 (acked ${client.acked(source.instance)}, stored ${run.records.length})`, 20000);
+    await waitFor(() => client.acked(source.instance) === 400, () => `ACK 400 (acked ${client.acked(source.instance)}, stored ${run.records.length}, ${JSON.stringify(run.collector.health())} ${JSON.stringify(run.collector.stats().rejected)})`, 20000);
     expect(run.records.map((record) => record.event?.seq)).toEqual(events.map((event) => event.seq));
     expect(run.collector.health()).toMatchObject({ ok: true, saturated: false });
+    expect(run.collector.stats().rejected).toMatchObject({ idle_timeout: 0, frame_timeout: 0 });
     await client.close();
     await run.collector.close();
   });

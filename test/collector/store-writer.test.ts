@@ -1,0 +1,64 @@
+import { canonicalContent } from '../../src/collector/chain';
+import { recordFromFrame } from '../../src/collector/parse';
+import { recordValues } from '../../src/collector/rows';
+import { BatchWriter, openStoreDatabase, type WriteBatch } from '../../src/collector/store-writer';
+import { verifyChain } from '../../src/collector/verify';
+import { tempDir } from './helpers';
+
+const dir = tempDir();
+afterAll(() => dir.remove());
+
+function batch(number: number, firstId: number, count: number): WriteBatch {
+  const rows: string[] = [];
+  for (let id = firstId; id < firstId + count; id++) {
+    const record = recordFromFrame(Buffer.from(`<13>1 - h a - - - row ${id}`), { receivedAt: '2026-01-01T00:00:00.000Z', transport: 'tcp', peer: 'p', truncated: false });
+    record.id = id;
+    rows.push(canonicalContent(recordValues(record, null)));
+  }
+  return { batch: number, firstId, count, rows: rows.join(''), newSources: [], sourceUpdates: [], newGaps: [], filledGaps: [] };
+}
+
+function open(name: string): { writer: BatchWriter; path: string } {
+  const path = dir.file(name);
+  openStoreDatabase(path, 'NORMAL', 100).close();
+  return { writer: new BatchWriter({ path, synchronous: 'NORMAL', busyTimeoutMs: 100 }), path };
+}
+
+describe('BatchWriter', () => {
+  it('commits several batches in one transaction and reports each one\'s last id', () => {
+    const { writer, path } = open('merge.db');
+    const results = writer.write([batch(1, 1, 3), batch(2, 4, 0), batch(3, 4, 2)]);
+    expect(results.map((result) => [result.batch, result.lastId])).toEqual([
+      [1, 3],
+      [2, 3],
+      [3, 5],
+    ]);
+    expect(results[0].head).not.toBe(results[2].head);
+    expect(results[1].head).toBe(results[0].head);
+    writer.close();
+    expect(verifyChain(path)).toMatchObject({ ok: true, checked: 5, head: { lastId: 5, lastHash: results[2].head } });
+  });
+
+  it('skips a batch it already committed (sent again after a restart) and refuses one out of sequence', () => {
+    const { writer, path } = open('again.db');
+    writer.write([batch(1, 1, 2)]);
+    writer.close();
+    const restarted = new BatchWriter({ path, synchronous: 'NORMAL', busyTimeoutMs: 100 });
+    expect(restarted.write([batch(1, 1, 2), batch(2, 3, 1)]).map((result) => result.lastId)).toEqual([2, 3]);
+    expect(() => restarted.write([batch(3, 9, 1)])).toThrow(/expected id 4, got 9/);
+    restarted.close();
+    expect(verifyChain(path)).toMatchObject({ ok: true, checked: 3 });
+  });
+
+  it('notices another writer on the same file instead of forking the chain', () => {
+    const path = dir.file('two.db');
+    openStoreDatabase(path, 'NORMAL', 100).close();
+    const one = new BatchWriter({ path, synchronous: 'NORMAL', busyTimeoutMs: 100 });
+    const two = new BatchWriter({ path, synchronous: 'NORMAL', busyTimeoutMs: 100 });
+    one.write([batch(1, 1, 1)]);
+    expect(() => two.write([batch(1, 1, 1)])).toThrow(/another collector/);
+    one.close();
+    two.close();
+    expect(verifyChain(path)).toMatchObject({ ok: true, checked: 1 });
+  });
+});
