@@ -40,6 +40,15 @@ function syntax(data: Buffer): ParsedMessage | undefined {
   return parseRfc3164(data, pri);
 }
 
+/**
+ * The source identity of an event must fit what a header carries (RFC 5424 HOSTNAME 255, APP-NAME 48; the
+ * instance is a UUID): (host, instance) keys the sequence tracking, and a sender must not make a key of
+ * 200 KB, ten thousand times over.
+ */
+function identityFits(event: AuditEvent): boolean {
+  return event.host.length <= 255 && event.app.length <= 48 && event.instance.length <= 128;
+}
+
 /** MSG as a complete AuditEvent, or undefined. */
 function auditEvent(message: string): AuditEvent | undefined {
   if (message.charCodeAt(0) !== 0x7b) return undefined;
@@ -52,7 +61,7 @@ function auditEvent(message: string): AuditEvent | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const candidate = value as AuditEvent;
   try {
-    return eventProblems(candidate).length === 0 ? candidate : undefined;
+    return eventProblems(candidate).length === 0 && identityFits(candidate) ? candidate : undefined;
   } catch {
     return undefined;
   }

@@ -154,6 +154,17 @@ describe('our events', () => {
     }
   });
 
+  it('does not take an event whose host, app or instance would not fit a syslog header', () => {
+    const source = newSource();
+    for (const change of [{ host: 'h'.repeat(256) }, { app: 'a'.repeat(49) }, { instance: 'i'.repeat(129) }]) {
+      const event = loginFail(source);
+      // A well-formed header; only the event in MSG is oversized.
+      const record = parse(format5424(event).replace(/ \{.*$/, ` ${JSON.stringify({ ...event, ...change })}`));
+      expect(record.event).toBeUndefined();
+      expect(record.flags).toEqual(['invalid_event']);
+    }
+  });
+
   it('ignores a JSON event in MSG without our SD-ID', () => {
     const event = loginFail(newSource());
     const record = parse(`<13>1 - h a - - - ${JSON.stringify(event)}`);
