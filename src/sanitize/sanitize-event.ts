@@ -79,46 +79,61 @@ export function safeCutPoint(text: string, limit: number): number {
   return cut;
 }
 
-/** Redact then neutralise, with the raw input bounded first (see rawLimit). */
-function redactBounded(text: string, cap: number, redact: (text: string) => string): string {
-  const limit = rawLimit(cap);
-  if (text.length <= limit) return neutralise(redact(text), cap);
-  const cut = safeCutPoint(text, limit);
-  return neutraliseCut(redact(text.slice(0, cut)), cap, text.length - cut);
-}
-
 interface Context {
   readonly policy: RedactionPolicy;
   readonly limits: EventFieldLimits;
   readonly digestsInText: boolean;
 }
 
+/** How a field is redacted: as an id (no digests: ids may be hex), as free text, or as a URL. */
+const enum Kind {
+  Id,
+  Text,
+  Url,
+}
+
+function redact(text: string, kind: Kind, context: Context): string {
+  if (kind === Kind.Url) return redactUrl(text, context.policy);
+  return redactString(text, context.policy, kind === Kind.Text && context.digestsInText ? DIGESTS : NO_DIGESTS);
+}
+
+const DIGESTS = Object.freeze({ digests: true });
+const NO_DIGESTS = Object.freeze({ digests: false });
+
+/** Redact then neutralise, with the raw input bounded first (see rawLimit). */
+function redactBounded(text: string, cap: number, kind: Kind, context: Context): string {
+  const limit = rawLimit(cap);
+  if (text.length <= limit) return neutralise(redact(text, kind, context), cap);
+  const cut = safeCutPoint(text, limit);
+  return neutraliseCut(redact(text.slice(0, cut), kind, context), cap, text.length - cut);
+}
+
 /** An identifier-like field: redacted by value (no digests: ids may be hex), neutralised, capped. */
 function idField(value: unknown, cap: number, context: Context): string | undefined {
   const text = asText(value);
-  return text === undefined ? undefined : redactBounded(text, cap, (raw) => redactString(raw, context.policy));
+  return text === undefined ? undefined : redactBounded(text, cap, Kind.Id, context);
 }
 
 /** Free text (description, reason, detail): digests go too, since SQL errors quote password hashes. */
 function textField(value: string, cap: number, context: Context): string {
-  return redactBounded(value, cap, (raw) => redactString(raw, context.policy, { digests: context.digestsInText }));
+  return redactBounded(value, cap, Kind.Text, context);
+}
+
+const WHO_KEYS = ['userId', 'emailId', 'emailMasked', 'role', 'ip', 'forwardedFor', 'userAgent'] as const;
+
+function whoCap(key: keyof Who, limits: EventFieldLimits): number {
+  return key === 'userAgent' ? limits.userAgent : key === 'forwardedFor' ? limits.forwardedFor : limits.short;
 }
 
 function sanitizeWho(who: Who | undefined, context: Context): Who {
   const out: Who = {};
   if (who === undefined || who === null) return out;
-  const { short, userAgent, forwardedFor } = context.limits;
-  const set = <K extends keyof Who>(key: K, cap: number): void => {
-    const value = idField(who[key], cap, context);
+  for (const key of WHO_KEYS) {
+    const raw = who[key];
+    if (raw === undefined || raw === null) continue;
+    const value = idField(raw, whoCap(key, context.limits), context);
     if (value !== undefined) out[key] = value;
-  };
-  set('userId', short);
-  set('emailId', short);
-  set('emailMasked', short);
-  set('role', short);
-  set('ip', short);
-  set('forwardedFor', forwardedFor);
-  set('userAgent', userAgent);
+  }
   return out;
 }
 
@@ -131,7 +146,7 @@ function sanitizeWhere(where: Where | undefined, context: Context): Where {
   const routeText = idField(where.route, route, context);
   if (routeText !== undefined) out.route = routeText;
   const urlText = asText(where.url);
-  if (urlText !== undefined) out.url = redactBounded(urlText, url, (raw) => redactUrl(raw, context.policy));
+  if (urlText !== undefined) out.url = redactBounded(urlText, url, Kind.Url, context);
   const requestId = idField(where.requestId, short, context);
   if (requestId !== undefined) out.requestId = requestId;
   if (typeof where.status === 'number') out.status = where.status;
@@ -153,7 +168,7 @@ function sanitizeDetail(detail: Record<string, DetailValue> | undefined, context
   for (let index = 0; index < kept; index += 1) {
     const key = keys[index];
     const value = detail[key] as unknown;
-    const safeKey = redactBounded(key, detailKey, (raw) => redactString(raw, context.policy));
+    const safeKey = redactBounded(key, detailKey, Kind.Id, context);
     let safeValue: DetailValue;
     if (value === null || value === undefined || typeof value === 'boolean') {
       safeValue = value === undefined ? null : value;
