@@ -1,6 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
+/** The openssl CLI (Debian package `openssl`) mints the test certificates. */
+export const HAS_OPENSSL = spawnSync('openssl', ['version']).status === 0;
 
 export interface TestPki {
   ca: string;

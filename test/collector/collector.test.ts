@@ -5,7 +5,7 @@ import winston from 'winston';
 import { Collector } from '../../src/collector/collector';
 import type { CollectedRecord, SequenceGap } from '../../src/collector/record';
 import { verifyChain } from '../../src/collector/verify';
-import { generatePki, type TestPki } from './certs';
+import { HAS_OPENSSL, generatePki, type TestPki } from './certs';
 import { TcpClient, format5424, loginFail, newSource, octet, tempDir, waitFor } from './helpers';
 
 // winston-syslog registers winston.transports.Syslog.
@@ -15,8 +15,10 @@ const { Syslog } = require('winston-syslog') as { Syslog: new (options: object) 
 const dir = tempDir();
 afterAll(() => dir.remove());
 let pki: TestPki;
+if (!HAS_OPENSSL) console.warn('SKIPPED: openssl is absent (install openssl); the TLS listener tests did not run');
+const itTls = HAS_OPENSSL ? it : it.skip;
 beforeAll(() => {
-  pki = generatePki(dir.dir);
+  if (HAS_OPENSSL) pki = generatePki(dir.dir);
 });
 
 interface Running {
@@ -52,16 +54,37 @@ async function start(options: { tls?: boolean; requireClientCert?: boolean } = {
 
 describe('Collector', () => {
   it('listens on 127.0.0.1 by default host and reports its bound addresses', async () => {
-    const run = await start({ tls: true });
+    const run = await start({ tls: HAS_OPENSSL });
     expect(run.collector.addresses()).toEqual({
       tcp: { host: '127.0.0.1', port: run.tcpPort },
       udp: { host: '127.0.0.1', port: run.udpPort },
-      tls: { host: '127.0.0.1', port: run.tlsPort },
+      ...(HAS_OPENSSL && { tls: { host: '127.0.0.1', port: run.tlsPort } }),
     });
     expect(run.collector.health()).toMatchObject({ ok: true, openConnections: 0, saturated: false, store: { lastId: 0 } });
     await run.collector.close();
     // Closed means closed: the port refuses.
     await expect(TcpClient.connect(run.tcpPort)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('defaults to 127.0.0.1, UDP and TCP on 5514, TLS on 6514 (or says that port is taken)', async () => {
+    const tlsOptions = HAS_OPENSSL ? { cert: pki.serverCert, key: pki.serverKey } : false;
+    let collector: Collector | undefined;
+    try {
+      collector = await Collector.start({ dbPath: dir.file('defaults.db'), tls: tlsOptions });
+    } catch (error) {
+      // Another process on this machine holds a default port: the error names it.
+      const { code, port, address } = error as { code?: string; port?: number; address?: string };
+      expect(code).toBe('EADDRINUSE');
+      expect([5514, 6514]).toContain(port);
+      expect(address).toBe('127.0.0.1');
+      return;
+    }
+    expect(collector.addresses()).toEqual({
+      tcp: { host: '127.0.0.1', port: 5514 },
+      udp: { host: '127.0.0.1', port: 5514 },
+      ...(HAS_OPENSSL && { tls: { host: '127.0.0.1', port: 6514 } }),
+    });
+    await collector.close();
   });
 
   it('takes octet-counted events over TCP, stores them, then acknowledges the highest contiguous seq', async () => {
@@ -184,7 +207,7 @@ describe('Collector', () => {
     await run.collector.close();
   });
 
-  it('takes events over TLS (RFC 5425) and acknowledges them on the TLS connection', async () => {
+  itTls('takes events over TLS (RFC 5425) and acknowledges them on the TLS connection', async () => {
     const run = await start({ tls: true });
     const source = newSource();
     const socket = tls.connect({ port: run.tlsPort, host: '127.0.0.1', ca: pki.ca, servername: 'localhost' });
@@ -202,7 +225,7 @@ describe('Collector', () => {
     await run.collector.close();
   });
 
-  it('with requireClientCert, refuses a client without a certificate and takes one with', async () => {
+  itTls('with requireClientCert, refuses a client without a certificate and takes one with', async () => {
     const run = await start({ tls: true, requireClientCert: true });
     const refused = tls.connect({ port: run.tlsPort, host: '127.0.0.1', ca: pki.ca, servername: 'localhost' });
     refused.on('error', () => undefined);
