@@ -33,3 +33,16 @@ export function parseAddress(value: string, flag: string): { host: string; port:
   if (!match || port > 65535) throw new UsageError(`${flag} wants host:port or a port, not '${value}'`);
   return { host: match[1] ? match[1] : '127.0.0.1', port };
 }
+
+/** Resolves with the first SIGINT or SIGTERM, then stops listening: a long-running command's Ctrl-C. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -14,7 +14,7 @@ import {
   type CollectorService,
   type ServiceFileConfig,
 } from '../../dashboard';
-import { UsageError, UserError, usageErrors, type Command } from '../command';
+import { UsageError, UserError, untilSignal, usageErrors, type Command } from '../command';
 
 const USAGE = `a09-lab collector [--config FILE] [--db PATH] [--udp ADDR|off] [--tcp ADDR|off]
                   [--tls ADDR --cert PEM --key PEM [--ca PEM]] [--http ADDR] [--rules FILE] [--token TOKEN]
@@ -166,18 +166,6 @@ function redactUrlCredentials(url: string): string {
   } catch {
     return '(webhook)';
   }
-}
-
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 export const collectorCommand: Command = {

@@ -14,7 +14,7 @@ import {
   useColour,
   type Lab,
 } from '../../attacks';
-import { UsageError, UserError, usageErrors, type Command } from '../command';
+import { UsageError, UserError, untilSignal, usageErrors, type Command } from '../command';
 import { printRun } from '../report';
 import { scenarioSelection } from './attack';
 
@@ -30,18 +30,6 @@ scenario against all three, prints the verdict table, writes the report, then ke
   --report-dir DIR   where index.html and report.json go (default a09-report)
   --tools            also run hydra, sqlmap and gobuster when installed
   --keep             keep the lab's folder (collector store, shop logs, consoles) after it stops`;
-
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
 
 export const demoCommand: Command = {
   name: 'demo',
