@@ -26,6 +26,11 @@ export interface AuditLoggerOptions extends EventSourceOptions {
   file?: string;
   /** A `sys_heartbeat` event this often, so a collector can tell that logging stopped; 0 disables. Default 60 s. */
   heartbeatMs?: number;
+  /**
+   * `sys_startup` when the logger is created and `sys_shutdown` when it is closed, so a collector can tell a
+   * clean stop from a crash or a silenced sender (OWASP Logging Vocabulary). Default true.
+   */
+  lifecycle?: boolean;
   redaction?: RedactionPolicy;
   /** Tuning of the syslog transport (replay window, backoff, spool size, fsync interval, ...). */
   transport?: Partial<Omit<SyslogTransportOptions, 'collector' | 'tls' | 'spoolDir'>>;
@@ -213,6 +218,9 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
     heartbeat.unref();
   }
 
+  const lifecycle = options.lifecycle !== false;
+  if (lifecycle) record({ type: 'sys_startup', outcome: 'success', detail: { pid: process.pid, node: process.version } }, true);
+
   let closing: Promise<void> | undefined;
   return {
     source,
@@ -227,6 +235,7 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
     close: () => {
       closing ??= (async () => {
         clearInterval(heartbeat);
+        if (lifecycle) record({ type: 'sys_shutdown', outcome: 'success', detail: { emitted: counters.emitted } }, true);
         // Let winston's stream hand over what is in flight before the sinks stop accepting.
         await new Promise((resolve) => setImmediate(resolve));
         closed = true;

@@ -170,16 +170,19 @@ describe('practice shop, fixed mode with the real audit logger (createAuditLogge
     fs.rmSync(logDir, { recursive: true, force: true });
     fs.rmSync(file, { force: true });
     const events = text.trim().split('\n').map((line) => JSON.parse(line) as { type: string; seq: number; where: { url?: string } });
+    // Bracketed by the logger's lifecycle events: a collector tells a clean stop from a silenced sender.
     expect(events.map((e) => e.type)).toEqual([
+      'sys_startup',
       'malicious_sqli',
       'authn_login_success',
       'http_request',
       'sys_error',
       'authn_password_change_fail',
       'http_request',
+      'sys_shutdown',
     ]);
-    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(events[4]?.where.url).toBe('/rest/user/change-password?current=[REDACTED]&new=[REDACTED]&repeat=[REDACTED]');
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(events[5]?.where.url).toBe('/rest/user/change-password?current=[REDACTED]&new=[REDACTED]&repeat=[REDACTED]');
     for (const secret of ['admin123', 'Zz9-secret', md5('admin123'), 'admin@juice-sh.op']) expect(text).not.toContain(secret);
   });
 

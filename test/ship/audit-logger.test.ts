@@ -1,5 +1,6 @@
 import { fork, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import TransportStream from 'winston-transport';
 import type { AuditEvent } from '../../src/events';
@@ -22,7 +23,7 @@ function scratch(): string {
 }
 
 function audit(options: AuditLoggerOptions): AuditLogger {
-  const logger = createAuditLogger({ heartbeatMs: 0, hmacKey: 'test-key', app: 'juice-shop', host: 'shop-1', ...options });
+  const logger = createAuditLogger({ heartbeatMs: 0, lifecycle: false, hmacKey: 'test-key', app: 'juice-shop', host: 'shop-1', ...options });
   cleanups.push(() => logger.close());
   return logger;
 }
@@ -36,6 +37,26 @@ async function collector(): Promise<TestCollector> {
 const JWT = 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJkYXRhIjp7ImlkIjoxLCJlbWFpbCI6ImFkbWluQGp1aWNlLXNoLm9wIn19.c2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXJl';
 
 describe('createAuditLogger', () => {
+  it('brackets its life with sys_startup and sys_shutdown unless told not to', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'a09-lifecycle-'));
+    try {
+      const file = path.join(dir, 'events.jsonl');
+      const logger = createAuditLogger({ file, heartbeatMs: 0, hmacKey: 'k', app: 'juice-shop', host: 'shop-1' });
+      logger.emit({ type: 'sys_error', outcome: 'error' });
+      await logger.close();
+      const types = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { type: string }).type);
+      expect(types).toEqual(['sys_startup', 'sys_error', 'sys_shutdown']);
+
+      const quiet = path.join(dir, 'quiet.jsonl');
+      const silent = createAuditLogger({ file: quiet, heartbeatMs: 0, lifecycle: false });
+      silent.emit({ type: 'sys_error', outcome: 'error' });
+      await silent.close();
+      expect(fs.readFileSync(quiet, 'utf8').trim().split('\n')).toHaveLength(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('creates, sanitizes and ships: the collector gets the redacted, neutralised event', async () => {
     const sink = await collector();
     const logger = audit({ collector: sink.url, spoolDir: scratch() });
@@ -178,7 +199,7 @@ describe('createAuditLogger', () => {
     fs.writeFileSync(
       script,
       `const { createAuditLogger } = require('./src/ship');
-const logger = createAuditLogger({ collector: 'tcp://127.0.0.1:${port}', spoolDir: process.argv[2], heartbeatMs: 0, app: 'crash', hmacKey: 'k' });
+const logger = createAuditLogger({ collector: 'tcp://127.0.0.1:${port}', spoolDir: process.argv[2], heartbeatMs: 0, lifecycle: false, app: 'crash', hmacKey: 'k' });
 for (let n = 1; n <= 50; n++) logger.emit({ type: 'sys_error', outcome: 'error', detail: { n } });
 // Past the next event loop turn the batch is on disk: report, then wait to be killed.
 setTimeout(() => process.send(logger.source.instance), 100);
@@ -206,7 +227,7 @@ setTimeout(() => process.send(logger.source.instance), 100);
       script,
       `const { createAuditLogger } = require('./src/ship');
 const [collector, spoolDir, mode] = process.argv.slice(2);
-const logger = createAuditLogger({ collector, spoolDir, heartbeatMs: 20, app: 'child', hmacKey: 'k' });
+const logger = createAuditLogger({ collector, spoolDir, heartbeatMs: 20, lifecycle: false, app: 'child', hmacKey: 'k' });
 logger.emit({ type: 'sys_startup', outcome: 'info' });
 setTimeout(() => {
   if (mode === 'close') logger.close().then(() => console.log('closed'));

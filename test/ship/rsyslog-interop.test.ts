@@ -65,7 +65,7 @@ describeRsyslog('real rsyslog interop', () => {
   });
 
   async function shipAll(collector: string, label: string): Promise<{ shipped: AuditEvent[]; records: RsyslogRecord[] }> {
-    const logger = createAuditLogger({ collector, spoolDir: path.join(dir, `spool-${label}`), heartbeatMs: 0, hmacKey: 'k', app: `a09-${label}`, host: 'shop-1' });
+    const logger = createAuditLogger({ collector, spoolDir: path.join(dir, `spool-${label}`), heartbeatMs: 0, lifecycle: false, hmacKey: 'k', app: `a09-${label}`, host: 'shop-1' });
     loggers.push(logger);
     const inputs = [...Object.entries(NASTY).map(([name, value]) => nastyInput(name, value)), hugeInput()];
     const shipped = inputs.map((input) => logger.emit(input)!);

@@ -18,9 +18,9 @@ describeRsyslog('outage against a real rsyslog', () => {
       const rsyslog = await Rsyslog.start(dir);
       const lines: string[] = [];
       // Default settings on purpose: the defaults are what must lose nothing.
-      const tcp = createAuditLogger({ collector: rsyslog.tcpUrl, spoolDir: path.join(dir, 'spool-tcp'), heartbeatMs: 0, app: 'a09-tcp', hmacKey: 'k' });
+      const tcp = createAuditLogger({ collector: rsyslog.tcpUrl, spoolDir: path.join(dir, 'spool-tcp'), heartbeatMs: 0, lifecycle: false, app: 'a09-tcp', hmacKey: 'k' });
       // Our UDP path for comparison only: UDP is documented as lossy, nothing is asserted on it.
-      const udp = createAuditLogger({ collector: rsyslog.udpUrl, spoolDir: path.join(dir, 'spool-udp'), heartbeatMs: 0, app: 'a09-udp', hmacKey: 'k' });
+      const udp = createAuditLogger({ collector: rsyslog.udpUrl, spoolDir: path.join(dir, 'spool-udp'), heartbeatMs: 0, lifecycle: false, app: 'a09-udp', hmacKey: 'k' });
       try {
         await runOutage(
           rsyslog,
