@@ -65,6 +65,8 @@ export class Collector {
   private readonly connections = new Set<StreamConnection>();
   private readonly peerConnections = new Map<string, number>();
   private readonly paused = new Set<StreamConnection>();
+  /** Every admitted socket, TLS ones still in their handshake included: close() ends them all. */
+  private readonly rawSockets = new Set<net.Socket>();
   private readonly notes: ParseNotes = { unparseable: false, invalidUtf8: false, invalidEvent: false };
   private tcpServer: net.Server | undefined;
   private tlsServer: tls.Server | undefined;
@@ -169,6 +171,10 @@ export class Collector {
       });
       server.on('secureConnection', (socket: tls.TLSSocket) => {
         if (socket.destroyed) return;
+        if (this.closing) {
+          socket.destroy();
+          return;
+        }
         this.track(new StreamConnection(socket, 'tls', this.host, this.limits));
       });
       server.on('tlsClientError', (_error, socket) => this.counters.reject('tls_error', ipOf(socket)));
@@ -209,10 +215,12 @@ export class Collector {
       return false;
     }
     this.openRaw++;
+    this.rawSockets.add(socket);
     this.peerConnections.set(ip, fromPeer + 1);
     this.counters.connectionOpened(ip);
     socket.once('close', () => {
       this.openRaw--;
+      this.rawSockets.delete(socket);
       const left = (this.peerConnections.get(ip) ?? 1) - 1;
       if (left <= 0) this.peerConnections.delete(ip);
       else this.peerConnections.set(ip, left);
@@ -350,6 +358,7 @@ export class Collector {
         if (server !== undefined && server.listening) waits.push(new Promise((resolve) => server.close(() => resolve())));
       }
       for (const connection of [...this.connections]) connection.abort(undefined);
+      for (const socket of [...this.rawSockets]) socket.destroy();
       if (this.udpSocket !== undefined) {
         const socket = this.udpSocket;
         waits.push(new Promise((resolve) => socket.close(() => resolve())));

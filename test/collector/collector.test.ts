@@ -33,7 +33,7 @@ interface Running {
 }
 
 let counter = 0;
-async function start(options: { tls?: boolean; requireClientCert?: boolean } = {}): Promise<Running> {
+async function start(options: { tls?: boolean; requireClientCert?: boolean; handshakeMs?: number } = {}): Promise<Running> {
   const path = dir.file(`collector-${++counter}.db`);
   const records: CollectedRecord[] = [];
   const gaps: SequenceGap[] = [];
@@ -44,6 +44,7 @@ async function start(options: { tls?: boolean; requireClientCert?: boolean } = {
     tcp: { port: 0 },
     tls: options.tls ? { port: 0, cert: pki.serverCert, key: pki.serverKey, ca: pki.ca, requireClientCert: options.requireClientCert } : false,
     store: { batchDelayMs: 5 },
+    limits: options.handshakeMs === undefined ? {} : { tlsHandshakeTimeoutMs: options.handshakeMs },
     onRecord: (record) => records.push(record),
     onGap: (gap) => gaps.push(gap),
     onGapFilled: (gap) => filled.push(gap),
@@ -240,6 +241,18 @@ describe('Collector', () => {
     expect(run.records.map((record) => record.message)).toEqual(['with a certificate']);
     accepted.destroy();
     await run.collector.close();
+  });
+
+  itTls('close() does not wait for a TLS handshake that never comes', async () => {
+    const run = await start({ tls: true, handshakeMs: 120_000 });
+    const silent = net.connect({ port: run.tlsPort, host: '127.0.0.1' });
+    silent.on('error', () => undefined);
+    await new Promise((resolve) => silent.once('connect', resolve));
+    await waitFor(() => run.collector.stats().connections.open === 1, 'the raw connection counted');
+    const closed = new Promise((resolve) => silent.once('close', resolve));
+    // Within the test's timeout, far below the 120 s handshake deadline.
+    await run.collector.close();
+    await closed;
   });
 
   it('close() keeps what a connection had sent of an unfinished frame, and stops everything', async () => {
