@@ -7,6 +7,7 @@ import type { NaiveLogging } from './naive';
 import type { RouteContext } from './routes/context';
 import { addBasketItem, quantityCheckBeforeBasketItemAddition, quantityCheckBeforeBasketItemUpdate, updateBasketItem } from './routes/basket-items';
 import { applyCoupon, placeOrder, retrieveBasket } from './routes/basket';
+import { serveKeyDirectory, serveKeyFiles } from './routes/key-files';
 import { serveLogDirectory, serveLogFiles } from './routes/log-files';
 import { login } from './routes/login';
 import { countryMapping, createProductReviews, serveAngularClient } from './routes/misc';
@@ -64,6 +65,10 @@ function configureApp(app: Express, parts: ServerParts): void {
     req.url = req.url.replace(/[/]+/g, '/');
     next();
   });
+
+  /* /encryptionkeys directory browsing: the public key is there for anyone */
+  app.use('/encryptionkeys', serveKeyDirectory());
+  app.use('/encryptionkeys/:file', serveKeyFiles(security.publicKeyPem));
 
   /* /logs directory browsing */
   app.use('/support/logs', serveLogDirectory(logDir));

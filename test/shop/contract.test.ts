@@ -283,6 +283,28 @@ describe('/support/logs', () => {
   });
 });
 
+describe('/encryptionkeys', () => {
+  test('lists and serves the RS256 public key to anyone; it verifies the shop\'s tokens', async () => {
+    const listing = await running.http.get('/encryptionkeys').set('Accept', 'application/json');
+    expect(listing.status).toBe(200);
+    expect(listing.body).toEqual(['jwt.pub']);
+    const key = await running.http.get('/encryptionkeys/jwt.pub').buffer(true).parse((res, done) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => { text += chunk.toString('utf8'); });
+      res.on('end', () => done(null, text));
+    });
+    expect(key.status).toBe(200);
+    expect(key.body).toBe(running.shop.publicKeyPem);
+    expect(() => jwt.verify(adminToken, key.body as string, { algorithms: ['RS256'] })).not.toThrow();
+  });
+
+  test('unknown key file: 404 with ENOENT', async () => {
+    const response = await running.http.get('/encryptionkeys/premium.key').set('Accept', 'text/plain');
+    expect(response.status).toBe(404);
+    expect(response.text).toContain('ENOENT');
+  });
+});
+
 describe('error pages and other Juice Shop behaviour', () => {
   test('errorhandler negotiates HTML, JSON and text with the stack each time', async () => {
     const url = '/rest/user/change-password?new=x&repeat=x';

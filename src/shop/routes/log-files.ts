@@ -7,11 +7,11 @@ function escapeHtml(text: string): string {
 }
 
 /**
- * /support/logs directory listing, as serve-index answers it in Juice Shop: HTML by default, a JSON array of
- * names for `Accept: application/json`, one name a line for text/plain; dotfiles hidden; anything that is not
- * the directory itself goes on to the file route.
+ * A directory listing as serve-index answers it in Juice Shop: HTML by default, a JSON array of names for
+ * `Accept: application/json`, one name a line for text/plain; anything that is not the directory itself goes
+ * on to the file route. `list` yields the names (undefined: no such directory, next()).
  */
-export function serveLogDirectory(directory: string): RequestHandler {
+export function serveListing(list: (done: (error: NodeJS.ErrnoException | null, names?: string[]) => void) => void): RequestHandler {
   return function serveIndex(req: Request, res: Response, next: NextFunction): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       next();
@@ -21,16 +21,15 @@ export function serveLogDirectory(directory: string): RequestHandler {
       next();
       return;
     }
-    fs.readdir(directory, { withFileTypes: true }, (error, entries) => {
+    list((error, files) => {
       if (error) {
         next(error.code === 'ENOENT' ? undefined : error);
         return;
       }
-      const files = entries
-        .filter((entry) => !entry.name.startsWith('.'))
-        .sort((a, b) => Number(b.isDirectory()) - Number(a.isDirectory())
-          || a.name.toLocaleLowerCase().localeCompare(b.name.toLocaleLowerCase()))
-        .map((entry) => entry.name);
+      if (files === undefined) {
+        next();
+        return;
+      }
       const type = req.accepts(['text/html', 'text/plain', 'application/json']);
       if (type === 'application/json') {
         res.type('application/json').send(JSON.stringify(files));
@@ -48,6 +47,23 @@ export function serveLogDirectory(directory: string): RequestHandler {
       }
     });
   };
+}
+
+/** /support/logs directory listing: dotfiles hidden, folders first, then by name. */
+export function serveLogDirectory(directory: string): RequestHandler {
+  return serveListing((done) => {
+    fs.readdir(directory, { withFileTypes: true }, (error, entries) => {
+      if (error) {
+        done(error);
+        return;
+      }
+      done(null, entries
+        .filter((entry) => !entry.name.startsWith('.'))
+        .sort((a, b) => Number(b.isDirectory()) - Number(a.isDirectory())
+          || a.name.toLocaleLowerCase().localeCompare(b.name.toLocaleLowerCase()))
+        .map((entry) => entry.name));
+    });
+  });
 }
 
 /**
