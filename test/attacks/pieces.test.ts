@@ -1,14 +1,16 @@
+import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { parseTargetSpec } from '../../src/attacks';
 import type { AttackResponse } from '../../src/attacks/http';
 import { SourceAddressPlan, isLoopbackV4 } from '../../src/attacks/source-address';
 import { leaksIn } from '../../src/attacks/scenarios/error-leakage';
-import { canaryCard } from '../../src/attacks/scenarios/juice';
+import type { TargetRun } from '../../src/attacks';
+import { canaryCard, publicKeyOf } from '../../src/attacks/scenarios/juice';
 import { forgedLines, hasRawControls, injectionPayloads } from '../../src/attacks/scenarios/log-injection';
 import { markersIn } from '../../src/attacks/scenarios/markers';
 import { findSecrets, logLines, varied } from '../../src/attacks/sinks';
 import { isLabAddress } from '../../src/attacks/tools';
-import { rawRecord } from './fakes';
+import { StubClient, rawRecord } from './fakes';
 
 const answer = (text: string): AttackResponse => ({ status: 500, text, contentType: 'text/html', headers: new Headers() });
 
@@ -117,5 +119,27 @@ describe('addresses', () => {
   it('runs real tools only against loopback and private addresses', () => {
     for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.9', '172.31.255.1', '192.168.1.1', '::1', 'fd00::1', '::ffff:127.0.0.1']) expect(isLabAddress(address)).toBe(true);
     for (const address of ['8.8.8.8', '172.32.0.1', '192.169.0.1', '2001:db8::1', '::ffff:1.1.1.1']) expect(isLabAddress(address)).toBe(false);
+  });
+});
+
+describe('the public key for the RS256 -> HS256 confusion', () => {
+  const keyRun = (pem: string | undefined, labPem?: string): TargetRun =>
+    ({
+      http: new StubClient((_method, path) => (path === '/encryptionkeys/jwt.pub' && pem !== undefined ? { status: 200, text: pem } : { status: 404 })),
+      target: { lab: labPem === undefined ? undefined : { publicKeyPem: labPem } },
+    }) as unknown as TargetRun;
+  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+
+  it('takes the key a target serves, in Juice Shop v20\'s PKCS#1 form as in SPKI form', async () => {
+    const pkcs1 = publicKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    const spki = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(pkcs1).toMatch(/BEGIN RSA PUBLIC KEY/);
+    await expect(publicKeyOf(keyRun(pkcs1))).resolves.toEqual({ pem: pkcs1, from: 'GET /encryptionkeys/jwt.pub' });
+    await expect(publicKeyOf(keyRun(spki))).resolves.toEqual({ pem: spki, from: 'GET /encryptionkeys/jwt.pub' });
+  });
+
+  it('falls back to the key the lab knows, and to none', async () => {
+    await expect(publicKeyOf(keyRun('<html>not a key</html>', 'LAB-PEM'))).resolves.toEqual({ pem: 'LAB-PEM', from: 'the lab' });
+    await expect(publicKeyOf(keyRun(undefined))).resolves.toBeUndefined();
   });
 });

@@ -46,11 +46,14 @@ export function forgeHs256(payload: object, publicKeyPem: string): string {
   return `${unsigned}.${createHmac('sha256', publicKeyPem).update(unsigned).digest('base64url')}`;
 }
 
-/** Juice Shop serves its public key at /encryptionkeys/jwt.pub; the lab knows its practice shops' keys. */
+/**
+ * Juice Shop serves its public key at /encryptionkeys/jwt.pub (PKCS#1, `BEGIN RSA PUBLIC KEY`, in v20; the
+ * practice shop serves SPKI); the lab knows its practice shops' keys too.
+ */
 export async function publicKeyOf(run: TargetRun): Promise<{ pem: string; from: string } | undefined> {
   const served = await run.http.get('/encryptionkeys/jwt.pub');
-  if (served.status === 200 && served.text.includes('BEGIN PUBLIC KEY')) return { pem: served.text, from: 'GET /encryptionkeys/jwt.pub' };
-  if (run.target.lab?.publicKeyPem !== undefined) return { pem: run.target.lab.publicKeyPem, from: 'the lab (the practice shop does not serve /encryptionkeys)' };
+  if (served.status === 200 && /-----BEGIN (?:RSA )?PUBLIC KEY-----/.test(served.text)) return { pem: served.text, from: 'GET /encryptionkeys/jwt.pub' };
+  if (run.target.lab?.publicKeyPem !== undefined) return { pem: run.target.lab.publicKeyPem, from: 'the lab' };
   return undefined;
 }
 
