@@ -1,9 +1,9 @@
-import { createHash, createHmac } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /**
  * The hash chain over the events table. Each row stores `prev_hash` (the previous row's hash; 32 zero bytes
- * for the first) and `hash` = SHA-256(prev_hash || canonical content), or HMAC-SHA256 under a chain key when
- * one is configured (then a thief of the file cannot recompute the chain without the key).
+ * for the first) and `hash` = SHA-256(hex(prev_hash) || canonical content), or HMAC-SHA256 of the same under a
+ * chain key when one is configured (then a thief of the file cannot recompute the chain without the key).
  *
  * The canonical content is the row's columns in EVENT_COLUMNS order, exactly as stored (SQLite gives back the
  * same strings and integers), so verify recomputes it from the row alone. Each value is self-delimiting:
@@ -80,7 +80,12 @@ export function decodeRow(text: string, start: number, columns: number = EVENT_C
   return { values, end: pos };
 }
 
+// One-shot hashing (Node >= 20.12) costs a third less than a Hash object per row; same digest either way.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer }).hash;
+
 export function chainHash(prev: Buffer, content: string, key?: string | Buffer): Buffer {
-  const hash = key === undefined ? createHash('sha256') : createHmac('sha256', key);
-  return hash.update(prev).update(content).digest();
+  const input = prev.toString('hex') + content;
+  if (key !== undefined) return crypto.createHmac('sha256', key).update(input).digest();
+  if (oneShot !== undefined) return oneShot('sha256', input, 'buffer');
+  return crypto.createHash('sha256').update(input).digest();
 }

@@ -1,11 +1,12 @@
 import Database from 'better-sqlite3';
-import { EVENT_COLUMNS, GENESIS_HASH, chainHash, decodeRow } from './chain';
+import { EVENT_COLUMNS, GENESIS_HASH, decodeRow } from './chain';
 import { createSchema } from './schema';
 
 /**
- * The writing half of the store: one transaction per batch, chain hashes computed here, in order. It runs
- * in a worker thread (store-worker.ts) so SQLite and SHA-256 use the second core while the main thread
- * parses; or inline, in the main thread.
+ * The writing half of the store: one transaction per batch (queued batches merged), in order. It runs in a
+ * worker thread (store-worker.ts) so SQLite uses the second core while the main thread parses and hashes;
+ * or inline, in the main thread. The chain hashes come with the batch (the store computes them in order);
+ * the writer checks that the batch continues the chain it has.
  */
 
 /** One batch, as the main thread hands it over (plain data: it crosses threads). */
@@ -16,6 +17,10 @@ export interface WriteBatch {
   count: number;
   /** The rows' canonical contents, concatenated (see chain.ts). */
   rows: string;
+  /** The hash the first row links to: the writer's head, or the batch is refused. */
+  prevHash: Uint8Array;
+  /** count * 32 bytes: each row's hash. */
+  hashes: Uint8Array;
   /** id, host, instance, app, first_seen */
   newSources: Array<[number, string, string, string, string]>;
   /** app, last_seen, last_seq, contiguous_seq, events, duplicates, id */
@@ -37,7 +42,6 @@ export interface WriteResult {
 export interface WriterOptions {
   path: string;
   synchronous: 'FULL' | 'NORMAL';
-  chainKey?: string | Buffer;
   busyTimeoutMs: number;
 }
 
@@ -77,7 +81,6 @@ export function openStoreDatabase(path: string, synchronous: 'FULL' | 'NORMAL', 
 
 export class BatchWriter {
   private readonly db: Database.Database;
-  private readonly chainKey: string | Buffer | undefined;
   private lastId: number;
   private head: Buffer;
   private readonly insertEvent: Database.Statement;
@@ -92,7 +95,6 @@ export class BatchWriter {
   constructor(options: WriterOptions) {
     // No DDL here: it would need the write lock, which someone else may hold while this writer starts.
     this.db = openStoreDatabase(options.path, options.synchronous, options.busyTimeoutMs, false);
-    this.chainKey = options.chainKey;
     const db = this.db;
     this.insertEvent = db.prepare(
       `INSERT INTO events (${EVENT_COLUMNS.join(', ')}, prev_hash, hash) VALUES (${new Array(EVENT_COLUMNS.length + 2).fill('?').join(', ')})`,
@@ -162,6 +164,10 @@ export class BatchWriter {
   }
 
   private apply(batch: WriteBatch, head: Buffer): Buffer {
+    // Structured clone turns Buffers into Uint8Arrays; wrap them again without copying.
+    const prevHash = Buffer.from(batch.prevHash.buffer, batch.prevHash.byteOffset, batch.prevHash.byteLength);
+    const hashes = Buffer.from(batch.hashes.buffer, batch.hashes.byteOffset, batch.hashes.byteLength);
+    if (batch.count > 0 && !prevHash.equals(head)) throw new ChainConflictError(`batch ${batch.batch} does not continue the chain head`);
     // first_seen doubles as last_seen until the update below.
     for (const source of batch.newSources) this.insertSource.run(...source, source[4]);
     let prev = head;
@@ -169,7 +175,7 @@ export class BatchWriter {
     const rows = batch.rows;
     for (let i = 0; i < batch.count; i++) {
       const { values, end } = decodeRow(rows, pos);
-      const hash = chainHash(prev, rows.slice(pos, end), this.chainKey);
+      const hash = hashes.subarray(i * 32, i * 32 + 32);
       pos = end;
       (values as unknown[]).push(prev, hash);
       this.insertEvent.run(values);

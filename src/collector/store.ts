@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
-import { GENESIS_HASH, canonicalContent } from './chain';
+import { GENESIS_HASH, canonicalContent, chainHash } from './chain';
 import { EventQueries, type EventQuery, type GapQuery, type SourceInfo, type StoredGap } from './queries';
 import type { CollectedRecord, SequenceGap } from './record';
 import { recordValues, wellFormed } from './rows';
@@ -154,6 +154,9 @@ export class CollectorStore {
   private waiters: Array<{ batch: number; resolve: () => void }> = [];
   private timer: NodeJS.Timeout | undefined;
   private headHash: Buffer;
+  /** Hash of the last row handed to the writer: the next batch's rows chain from it. */
+  private sentHead: Buffer;
+  private readonly chainKey: string | Buffer | undefined;
   private committedId: number;
   private nextId: number;
   private lastSourceId: number;
@@ -179,7 +182,8 @@ export class CollectorStore {
       synchronous: options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL',
       busyTimeoutMs: options.busyTimeoutMs ?? 1000,
     };
-    if (options.chainKey !== undefined) writerOptions.chainKey = options.chainKey;
+    // The chain is computed in this thread, in order: the key never goes to the writer.
+    this.chainKey = options.chainKey;
     // This connection creates the schema and then only reads; the writer has its own.
     this.db = openStoreDatabase(options.path, writerOptions.synchronous, writerOptions.busyTimeoutMs);
     const db = this.db;
@@ -190,6 +194,7 @@ export class CollectorStore {
     this.committedId = last?.id ?? 0;
     this.nextId = this.committedId + 1;
     this.headHash = last?.hash ?? GENESIS_HASH;
+    this.sentHead = this.headHash;
     this.lastSourceId = (db.prepare('SELECT MAX(id) FROM sources').pluck().get() as number | null) ?? 0;
     this.lastGapId = (db.prepare('SELECT MAX(id) FROM gaps').pluck().get() as number | null) ?? 0;
     this.queries = new EventQueries(db);
@@ -289,11 +294,23 @@ export class CollectorStore {
     }
     if (this.pending.length === 0 && this.dirtySources.size === 0 && this.pendingAcks.size === 0) return;
     const batch = ++this.batchCounter;
+    const count = this.pending.length;
+    const prevHash = this.sentHead;
+    const hashes = Buffer.allocUnsafe(count * 32);
+    let prev = prevHash;
+    for (let i = 0; i < count; i++) {
+      const hash = chainHash(prev, this.pendingRows[i], this.chainKey);
+      hash.copy(hashes, i * 32);
+      prev = hash;
+    }
+    this.sentHead = prev;
     const message: WriteBatch = {
       batch,
-      firstId: this.pending.length > 0 ? this.pending[0].record.id : this.nextId,
-      count: this.pending.length,
+      firstId: count > 0 ? this.pending[0].record.id : this.nextId,
+      count,
       rows: this.pendingRows.join(''),
+      prevHash,
+      hashes,
       newSources: [],
       sourceUpdates: [],
       newGaps: this.openedGaps.map(({ source, gap }) => [gap.id, source.id, gap.from, gap.to, gap.detectedAt, gap.filledAt ?? null]),

@@ -1,4 +1,4 @@
-import { canonicalContent } from '../../src/collector/chain';
+import { GENESIS_HASH, canonicalContent, chainHash } from '../../src/collector/chain';
 import { recordFromFrame } from '../../src/collector/parse';
 import { recordValues } from '../../src/collector/rows';
 import { BatchWriter, openStoreDatabase, type WriteBatch } from '../../src/collector/store-writer';
@@ -8,15 +8,27 @@ import { tempDir } from './helpers';
 const dir = tempDir();
 afterAll(() => dir.remove());
 
-function batch(number: number, firstId: number, count: number): WriteBatch {
+/** Batches as the store makes them: rows and their chain hashes, from `prev` (the head so far). */
+let head: Buffer = GENESIS_HASH;
+function batch(number: number, firstId: number, count: number, prev: Buffer = head): WriteBatch {
   const rows: string[] = [];
+  const hashes = Buffer.alloc(count * 32);
+  let link = prev;
   for (let id = firstId; id < firstId + count; id++) {
     const record = recordFromFrame(Buffer.from(`<13>1 - h a - - - row ${id}`), { receivedAt: '2026-01-01T00:00:00.000Z', transport: 'tcp', peer: 'p', truncated: false });
     record.id = id;
-    rows.push(canonicalContent(recordValues(record, null)));
+    const row = canonicalContent(recordValues(record, null));
+    rows.push(row);
+    link = chainHash(link, row);
+    link.copy(hashes, (id - firstId) * 32);
   }
-  return { batch: number, firstId, count, rows: rows.join(''), newSources: [], sourceUpdates: [], newGaps: [], filledGaps: [] };
+  head = link;
+  return { batch: number, firstId, count, rows: rows.join(''), prevHash: prev, hashes, newSources: [], sourceUpdates: [], newGaps: [], filledGaps: [] };
 }
+
+beforeEach(() => {
+  head = GENESIS_HASH;
+});
 
 function open(name: string): { writer: BatchWriter; path: string } {
   const path = dir.file(name);
@@ -41,11 +53,14 @@ describe('BatchWriter', () => {
 
   it('skips a batch it already committed (sent again after a restart) and refuses one out of sequence', () => {
     const { writer, path } = open('again.db');
-    writer.write([batch(1, 1, 2)]);
+    const first = batch(1, 1, 2);
+    writer.write([first]);
     writer.close();
     const restarted = new BatchWriter({ path, synchronous: 'NORMAL', busyTimeoutMs: 100 });
-    expect(restarted.write([batch(1, 1, 2), batch(2, 3, 1)]).map((result) => result.lastId)).toEqual([2, 3]);
+    expect(restarted.write([first, batch(2, 3, 1)]).map((result) => result.lastId)).toEqual([2, 3]);
     expect(() => restarted.write([batch(3, 9, 1)])).toThrow(/expected id 4, got 9/);
+    // Rows that link to something other than the head are refused.
+    expect(() => restarted.write([batch(4, 4, 1, GENESIS_HASH)])).toThrow(/does not continue the chain/);
     restarted.close();
     expect(verifyChain(path)).toMatchObject({ ok: true, checked: 3 });
   });
@@ -55,8 +70,9 @@ describe('BatchWriter', () => {
     openStoreDatabase(path, 'NORMAL', 100).close();
     const one = new BatchWriter({ path, synchronous: 'NORMAL', busyTimeoutMs: 100 });
     const two = new BatchWriter({ path, synchronous: 'NORMAL', busyTimeoutMs: 100 });
-    one.write([batch(1, 1, 1)]);
-    expect(() => two.write([batch(1, 1, 1)])).toThrow(/another collector/);
+    const shared = batch(1, 1, 1);
+    one.write([shared]);
+    expect(() => two.write([batch(1, 1, 1, GENESIS_HASH)])).toThrow(/another collector/);
     one.close();
     two.close();
     expect(verifyChain(path)).toMatchObject({ ok: true, checked: 1 });

@@ -33,7 +33,8 @@ function tamper(path: string, work: (db: Database.Database) => void): void {
   db.close();
 }
 
-const sha = (prev: Buffer, row: EventRow): Buffer => createHash('sha256').update(prev).update(canonicalContent(rowValues(row))).digest();
+// What an attacker with the file computes: plain SHA-256, the documented chain.
+const sha = (prev: Buffer, row: EventRow): Buffer => createHash('sha256').update(prev.toString('hex')).update(canonicalContent(rowValues(row))).digest();
 
 describe('verifyChain', () => {
   it('passes an intact store and reports the chain head', async () => {
