@@ -3,7 +3,7 @@ export { Collector, startCollector } from './collector';
 export type { BoundAddress, CollectorAddresses, CollectorHealth, CollectorListener } from './collector';
 export * from './options';
 export { CollectorStore } from './store';
-export type { AddOutcome, CommitSummary, StoreHealth, StoreListener, StoreOptions } from './store';
+export type { AckDue, AddOutcome, CommitSummary, StoreHealth, StoreListener, StoreOptions } from './store';
 export type { EventQuery, GapQuery, SourceInfo, StoredGap } from './queries';
 export { verifyChain } from './verify';
 export type { ChainProblem, ChainProblemKind, ChainReport, VerifyOptions } from './verify';
