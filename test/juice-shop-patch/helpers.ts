@@ -96,7 +96,8 @@ export class Child {
         }
         if (!this.running) {
           done();
-          reject(new Error(`${this.name} exited before printing ${pattern}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`));
+          const how = this.proc.signalCode !== null ? `signal ${this.proc.signalCode}` : `code ${String(this.proc.exitCode)}`;
+          reject(new Error(`${this.name} exited (${how}) before printing ${pattern}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`));
           return true;
         }
         return false;
@@ -128,8 +129,9 @@ export class Child {
   }
 }
 
-export function spawnNode(name: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Child {
-  return new Child(spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] }), name);
+/** `node` defaults to the Node running the tests; a real Juice Shop may need another (see JUICE_SHOP_NODE). */
+export function spawnNode(name: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; node?: string }): Child {
+  return new Child(spawn(options.node ?? process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] }), name);
 }
 
 /** The real collector on free loopback ports, keeping every record it stored. */

@@ -387,10 +387,16 @@ describe('preload on a Juice-Shop-like server.ts (new http.Server(app), server.l
 });
 
 const JUICE_SHOP_DIR = process.env.JUICE_SHOP_DIR;
+/**
+ * Juice Shop v20.1.1 needs Node 22-26 (its engines; it exits at start on another version) and its sqlite3
+ * addon must be built for that Node, while the tests may run on an older one: JUICE_SHOP_NODE names the
+ * node binary that runs it.
+ */
+const JUICE_SHOP_NODE = process.env.JUICE_SHOP_NODE || undefined;
 const describeRealJuiceShop = JUICE_SHOP_DIR !== undefined && JUICE_SHOP_DIR !== '' ? describe : describe.skip;
 if (describeRealJuiceShop === describe.skip) {
   // Visible in the run's output, not only as a skipped count.
-  console.log('preload.test: real Juice Shop checks SKIPPED: set JUICE_SHOP_DIR to a Juice Shop v20.1.1 folder with build/app.js to run them');
+  console.log('preload.test: real Juice Shop checks SKIPPED: set JUICE_SHOP_DIR to a Juice Shop v20.1.1 folder with build/app.js to run them (and JUICE_SHOP_NODE to a Node 22-26 binary when the tests run on an older Node)');
 }
 
 describeRealJuiceShop(`preload on a real Juice Shop (JUICE_SHOP_DIR=${JUICE_SHOP_DIR ?? 'unset'})`, () => {
@@ -405,6 +411,7 @@ describeRealJuiceShop(`preload on a real Juice Shop (JUICE_SHOP_DIR=${JUICE_SHOP
     collector = await startTestCollector(dir);
     const child = spawnNode('Juice Shop', [path.join(folder, 'build', 'app.js')], {
       cwd: folder,
+      ...(JUICE_SHOP_NODE !== undefined && { node: JUICE_SHOP_NODE }),
       env: childEnv({
         NODE_OPTIONS: preloadOption(),
         PORT: '0',
