@@ -6,17 +6,22 @@
 //
 // Requires a build: `npm run build`, then
 //   node bench/collector-ingest.js [--events 200000] [--sync FULL|NORMAL] [--writer thread|inline] [--no-rules] [--runs 1]
-// The sender is a separate process writing one pre-built buffer as fast as the receiver takes it.
+// The sender is a separate process writing one pre-built buffer as fast as the receiver takes it; the
+// payload is built by another child, so the collector's heap starts clean. CPU is reported in all and per
+// thread (main = framing, parsing, hashing; writer = SQLite; V8 helpers = concurrent GC and compiler).
+// To compare variants without touching dist/: `tsc -p tsconfig.json --outDir /tmp/x --tsBuildInfoFile /tmp/x/.b`
+// then `BENCH_DIST=/tmp/x/src NODE_PATH=$PWD/node_modules node bench/collector-ingest.js ...`.
 /* global Buffer, __filename, setTimeout */
 'use strict';
 
-const { spawn, fork } = require('node:child_process');
+const { spawn, spawnSync, fork } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
-const DIST = path.join(__dirname, '..', 'dist', 'src');
+// BENCH_DIST: another build of src (tsc --outDir elsewhere), e.g. to compare variants without touching dist/.
+const DIST = process.env.BENCH_DIST ?? path.join(__dirname, '..', 'dist', 'src');
 
 // --- sender (child process): `--sender <file> <port>` -------------------------------------------------
 if (process.argv[2] === '--sender') {
@@ -48,6 +53,16 @@ if (process.argv[2] === '--sender') {
   return;
 }
 
+// --- payload builder (child process): `--build <file> <count>` ------------------------------------------
+// Built in its own process so the collector's heap starts clean (the builder's garbage is not collected on
+// the collector's time).
+if (process.argv[2] === '--build') {
+  const { payload, messageBytes } = buildPayload(Number(process.argv[4]));
+  fs.writeFileSync(process.argv[3], payload);
+  process.stdout.write(JSON.stringify({ bytes: payload.length, messageBytes }));
+  return;
+}
+
 // --- parent ------------------------------------------------------------------------------------------
 function option(name, fallback) {
   const index = process.argv.indexOf(`--${name}`);
@@ -68,13 +83,13 @@ function load(name) {
   }
 }
 const { Collector } = load('collector');
-const { EventSource } = load('events');
-const { sanitizeEvent } = load('sanitize');
-const { formatRfc5424 } = load('ship');
 const detect = RULES ? load('detect') : undefined;
 
 /** A realistic mix: mostly http_request, some login failures and successes, a few errors, from 50 IPs. */
 function buildPayload(count) {
+  const { EventSource } = load('events');
+  const { sanitizeEvent } = load('sanitize');
+  const { formatRfc5424 } = load('ship');
   const source = new EventSource({ app: 'juice-shop', host: 'bench-host', hmacKey: 'bench' });
   const frames = [];
   let bytes = 0;
@@ -121,12 +136,46 @@ function startSender(file, port) {
   return { started, stop };
 }
 
+/** CPU ticks (1/100 s) of each thread of this process, by thread id, from /proc (Linux; empty elsewhere). */
+function threadTicks() {
+  const ticks = {};
+  let tids = [];
+  try {
+    tids = fs.readdirSync('/proc/self/task');
+  } catch {
+    return ticks;
+  }
+  for (const tid of tids) {
+    try {
+      const fields = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks[tid] = Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the thread ended
+    }
+  }
+  return ticks;
+}
+
+/** us of CPU per event: the main (parsing) thread, the writer thread(s), V8's helper threads (GC mostly). */
+function threadSplit(before, after, helpers, count) {
+  const split = { main: 0, writer: 0, helpers: 0 };
+  for (const [tid, ticks] of Object.entries(after)) {
+    const used = ((ticks - (before[tid] ?? 0)) * 10000) / count;
+    if (tid === String(process.pid)) split.main += used;
+    else if (helpers.has(tid)) split.helpers += used;
+    else split.writer += used;
+  }
+  return split;
+}
+
 async function runCollector(dir, file, count) {
   const dbPath = path.join(dir, `collector-${Date.now()}.db`);
   const detector = detect ? detect.createDetector() : undefined;
   let resolveDone;
   const done = new Promise((resolve) => (resolveDone = resolve));
   let stored = 0;
+  // Threads that exist before the collector starts are V8's (GC, compiler); the ones it starts are its writer.
+  const helperThreads = new Set(Object.keys(threadTicks()));
   const collector = await Collector.start({
     dbPath,
     tcp: { port: 0 },
@@ -142,10 +191,12 @@ async function runCollector(dir, file, count) {
   const sender = startSender(file, collector.addresses().tcp.port);
   const rssBefore = process.memoryUsage().rss;
   const t0 = await sender.started;
-  // process.cpuUsage covers every thread of this process: the parsing thread and the store's writer.
+  // process.cpuUsage covers every thread of this process: the parsing thread, the store's writer, V8's helpers.
   const cpu0 = process.cpuUsage();
+  const threads0 = threadTicks();
   const t1 = await done;
   const cpu = process.cpuUsage(cpu0);
+  const threads = threadSplit(threads0, threadTicks(), helperThreads, count);
   const rssAfter = process.memoryUsage().rss;
   await sender.stop();
   const stats = collector.stats();
@@ -156,6 +207,7 @@ async function runCollector(dir, file, count) {
     seconds: (t1 - t0) / 1000,
     rate: count / ((t1 - t0) / 1000),
     cpuMicrosPerEvent: (cpu.user + cpu.system) / count,
+    threads,
     rejected: Object.entries(stats.rejected).filter(([, n]) => n > 0),
     lastId: health.lastId,
     rssGrowthMb: (rssAfter - rssBefore) / 1e6,
@@ -245,10 +297,11 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'a09-bench-ingest-'));
   try {
     process.stdout.write(`building ${EVENTS} events... `);
-    const { payload, messageBytes } = buildPayload(EVENTS);
     const file = path.join(dir, 'payload.bin');
-    fs.writeFileSync(file, payload);
-    console.log(`${(payload.length / 1e6).toFixed(1)} MB, ${Math.round(messageBytes / EVENTS)} bytes per message`);
+    const built = spawnSync(process.execPath, [__filename, '--build', file, String(EVENTS)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (built.status !== 0) throw new Error(`building the payload failed (${built.status})`);
+    const { bytes, messageBytes } = JSON.parse(built.stdout);
+    console.log(`${(bytes / 1e6).toFixed(1)} MB, ${Math.round(messageBytes / EVENTS)} bytes per message`);
     console.log(`cpus: ${os.cpus().length}, load average: ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}`);
     console.log(`collector: writer ${WRITER}, synchronous ${SYNC}, rules ${RULES ? 'on (default config)' : 'off'}`);
     const rsyslogd = findRsyslogd();
@@ -256,7 +309,8 @@ async function main() {
       const ours = await runCollector(dir, file, EVENTS);
       console.log(
         `run ${run}: collector ${Math.round(ours.rate).toLocaleString('en')} events/s (${ours.seconds.toFixed(2)} s, ` +
-          `${ours.cpuMicrosPerEvent.toFixed(1)} us CPU per event, last id ${ours.lastId}, ` +
+          `${ours.cpuMicrosPerEvent.toFixed(1)} us CPU per event: main ${ours.threads.main.toFixed(1)}, writer ${ours.threads.writer.toFixed(1)}, ` +
+          `V8 helpers ${ours.threads.helpers.toFixed(1)}; last id ${ours.lastId}, ` +
           `rss +${ours.rssGrowthMb.toFixed(0)} MB, db ${ours.dbMb.toFixed(0)} MB${ours.alerts !== undefined ? `, ${ours.alerts} alerts` : ''}` +
           `${ours.rejected.length > 0 ? `, rejected ${JSON.stringify(Object.fromEntries(ours.rejected))}` : ''})`,
       );
