@@ -7,13 +7,16 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { SCENARIOS, type RunReport } from '../../src/attacks';
 import { startCollector, type CollectedRecord } from '../../src/collector';
+import { startCollectorService, type CollectorService } from '../../src/dashboard';
 import { localDateStamp } from '../../src/shop';
 import { hasOpenssl, makeTestPki } from '../ship/tls-certs';
 import {
   CLI,
   FIXTURE_SERVER,
   PRACTICE_APP,
+  ROOT,
   buildFixture,
   childEnv,
   ensureBuilt,
@@ -396,7 +399,38 @@ const JUICE_SHOP_NODE = process.env.JUICE_SHOP_NODE || undefined;
 const describeRealJuiceShop = JUICE_SHOP_DIR !== undefined && JUICE_SHOP_DIR !== '' ? describe : describe.skip;
 if (describeRealJuiceShop === describe.skip) {
   // Visible in the run's output, not only as a skipped count.
-  console.log('preload.test: real Juice Shop checks SKIPPED: set JUICE_SHOP_DIR to a Juice Shop v20.1.1 folder with build/app.js to run them (and JUICE_SHOP_NODE to a Node 22-26 binary when the tests run on an older Node)');
+  console.log('preload.test: real Juice Shop checks (drop-in and every scenario\'s verdict) SKIPPED: set JUICE_SHOP_DIR to a Juice Shop v20.1.1 folder with build/app.js to run them (and JUICE_SHOP_NODE to a Node 22-26 binary when the tests run on an older Node)');
+}
+
+/**
+ * The real Juice Shop from JUICE_SHOP_DIR with the preload, bound to loopback: `fixed` shipping to
+ * `collectorUrl`, or `off` (stock: the preload only binds it to 127.0.0.1). One at a time: Juice Shop
+ * rebuilds its SQLite database in its own folder at every start.
+ */
+async function startRealJuiceShop(mode: 'fixed' | 'off', dir: string, collectorUrl?: string): Promise<Target> {
+  const folder = path.resolve(JUICE_SHOP_DIR ?? '');
+  if (!fs.existsSync(path.join(folder, 'build', 'app.js'))) throw new Error(`JUICE_SHOP_DIR=${folder} has no build/app.js`);
+  const child = spawnNode(`Juice Shop (${mode})`, [path.join(folder, 'build', 'app.js')], {
+    cwd: folder,
+    ...(JUICE_SHOP_NODE !== undefined && { node: JUICE_SHOP_NODE }),
+    env: childEnv({
+      NODE_OPTIONS: preloadOption(),
+      PORT: '0',
+      A09_MODE: mode,
+      A09_BIND_HOST: '127.0.0.1',
+      A09_COLLECTOR: collectorUrl,
+      A09_SPOOL_DIR: path.join(dir, `spool-${mode}`),
+      A09_HMAC_KEY: HMAC_KEY,
+    }),
+  });
+  try {
+    // The preload prints its line once the server listens, which Juice Shop does after seeding its database.
+    const [, address] = await child.waitFor(new RegExp(`^a09 preload \\(${mode}\\).*listening on (127\\.0\\.0\\.1:\\d+)`, 'm'), 'stdout', 110000);
+    return { base: `http://${address}`, folder, child };
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
 }
 
 describeRealJuiceShop(`preload on a real Juice Shop (JUICE_SHOP_DIR=${JUICE_SHOP_DIR ?? 'unset'})`, () => {
@@ -405,24 +439,9 @@ describeRealJuiceShop(`preload on a real Juice Shop (JUICE_SHOP_DIR=${JUICE_SHOP
   let target: Target;
 
   beforeAll(async () => {
-    const folder = path.resolve(JUICE_SHOP_DIR ?? '');
-    if (!fs.existsSync(path.join(folder, 'build', 'app.js'))) throw new Error(`JUICE_SHOP_DIR=${folder} has no build/app.js`);
     dir = tempDir('juice-shop');
     collector = await startTestCollector(dir);
-    const child = spawnNode('Juice Shop', [path.join(folder, 'build', 'app.js')], {
-      cwd: folder,
-      ...(JUICE_SHOP_NODE !== undefined && { node: JUICE_SHOP_NODE }),
-      env: childEnv({
-        NODE_OPTIONS: preloadOption(),
-        PORT: '0',
-        A09_BIND_HOST: '127.0.0.1',
-        A09_COLLECTOR: collector.tcpUrl,
-        A09_SPOOL_DIR: path.join(dir, 'spool'),
-        A09_HMAC_KEY: HMAC_KEY,
-      }),
-    });
-    const [, address] = await child.waitFor(/^a09 preload \(fixed\).*listening on (127\.0\.0\.1:\d+)/m, 'stdout', 110000);
-    target = { base: `http://${address}`, folder, child };
+    target = await startRealJuiceShop('fixed', dir, collector.tcpUrl);
   }, 120000);
 
   afterAll(async () => {
@@ -432,4 +451,75 @@ describeRealJuiceShop(`preload on a real Juice Shop (JUICE_SHOP_DIR=${JUICE_SHOP
   });
 
   dropInChecks(() => ({ target, collector }));
+});
+
+/** `a09-lab attack` (the built CLI, on the Node running the tests) against one target; its report as JSON. */
+async function attack(kind: 'fixed' | 'stock', base: string, collectorUrl: string, token: string): Promise<{ code: number | null; report: RunReport; stderr: string }> {
+  const child = spawnNode(`a09-lab attack (${kind})`, [CLI, 'attack', '--target', `${kind}=${base}`, '--collector', collectorUrl, '--token', token, '--json', '--no-report'], {
+    cwd: ROOT,
+    env: childEnv({}),
+  });
+  const timer = setTimeout(() => void child.stop(), 540000);
+  try {
+    const code = await child.exited;
+    let report: RunReport;
+    try {
+      report = JSON.parse(child.stdout) as RunReport;
+    } catch {
+      throw new Error(`a09-lab attack (${kind}) exited with ${String(code)} without a JSON report\nstdout:\n${child.stdout}\nstderr:\n${child.stderr}`);
+    }
+    return { code, report, stderr: child.stderr };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Scenario id -> verdict label, for the one target of the run. */
+const verdictsOf = (report: RunReport): Record<string, string> =>
+  Object.fromEntries(report.scenarios.map((s) => [s.scenario.id, s.results.map((r) => r.verdict.label).join(' | ')]));
+
+/** What `a09-lab attack` (no lab collector process) should say for each scenario on a target of this kind. */
+function expectedVerdicts(kind: 'fixed' | 'failure shown'): Record<string, string> {
+  return Object.fromEntries(SCENARIOS.map((s) => [s.id, s.scope === 'lab' ? `not run: needs ${s.needs}` : kind]));
+}
+
+describeRealJuiceShop(`every scenario under a09-lab attack on a real Juice Shop (JUICE_SHOP_DIR=${JUICE_SHOP_DIR ?? 'unset'})`, () => {
+  const TOKEN = 'preload-test-collector-token-0123456789';
+  let dir: string;
+  let service: CollectorService;
+  let target: Target | undefined;
+
+  beforeAll(async () => {
+    dir = tempDir('juice-shop-attack');
+    service = await startCollectorService({ dbPath: path.join(dir, 'collector.db'), host: '127.0.0.1', udp: false, tcp: { port: 0 }, http: { host: '127.0.0.1', port: 0 }, token: TOKEN, onError: () => undefined });
+  });
+  afterEach(async () => {
+    await target?.child.stop();
+    target = undefined;
+  });
+  afterAll(async () => {
+    await service?.close();
+    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the two scenarios that need the lab\'s collector process are the ones "not run" by design', () => {
+    expect(SCENARIOS.filter((s) => s.scope === 'lab').map((s) => s.id)).toEqual(['collector-outage', 'log-tampering']);
+  });
+
+  it('with the preload (fixed): every runnable scenario is "fixed"', async () => {
+    target = await startRealJuiceShop('fixed', dir, `tcp://127.0.0.1:${service.addresses.tcp?.port}`);
+    const { code, report, stderr } = await attack('fixed', target.base, service.url, TOKEN);
+    expect(verdictsOf(report)).toEqual(expectedVerdicts('fixed'));
+    expect(report.targets).toEqual([expect.objectContaining({ kind: 'fixed', kindSource: 'given' })]);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/all 14 verdicts as expected/);
+  }, 660000);
+
+  it('stock (A09_MODE=off, only bound to loopback): every runnable scenario shows its failure', async () => {
+    target = await startRealJuiceShop('off', dir);
+    const { code, report, stderr } = await attack('stock', target.base, service.url, TOKEN);
+    expect(verdictsOf(report)).toEqual(expectedVerdicts('failure shown'));
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/all 14 verdicts as expected/);
+  }, 660000);
 });
