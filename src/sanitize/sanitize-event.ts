@@ -100,8 +100,40 @@ function redact(text: string, kind: Kind, context: Context): string {
 const DIGESTS = Object.freeze({ digests: true });
 const NO_DIGESTS = Object.freeze({ digests: false });
 
-/** Redact then neutralise, with the raw input bounded first (see rawLimit). */
+/**
+ * Recent results, direct-mapped: a request's events repeat its address, user agent, URL, request id and
+ * route, and each type repeats its description, so most fields were just sanitized. Only for frozen
+ * policies (a mutable one could change between calls) and short text; a collision just replaces the slot.
+ */
+interface MemoSlot {
+  text: string;
+  cap: number;
+  kind: Kind;
+  policy: RedactionPolicy;
+  out: string;
+}
+
+const MEMO_SLOTS = 64;
+const MEMO_MAX_LENGTH = 512;
+const memo: Array<MemoSlot | undefined> = new Array<MemoSlot | undefined>(MEMO_SLOTS);
+
+function memoIndex(text: string, cap: number, kind: Kind): number {
+  const length = text.length;
+  return (length * 31 + text.charCodeAt(0) * 7 + text.charCodeAt(length - 1) * 3 + text.charCodeAt(length >> 1) + cap + kind * 13) & (MEMO_SLOTS - 1);
+}
+
+/** Redact then neutralise, with the raw input bounded first (see rawLimit); recent results remembered. */
 function redactBounded(text: string, cap: number, kind: Kind, context: Context): string {
+  if (text.length === 0 || text.length > MEMO_MAX_LENGTH || !Object.isFrozen(context.policy)) return redactBoundedNow(text, cap, kind, context);
+  const index = memoIndex(text, cap, kind);
+  const slot = memo[index];
+  if (slot !== undefined && slot.text === text && slot.cap === cap && slot.kind === kind && slot.policy === context.policy) return slot.out;
+  const out = redactBoundedNow(text, cap, kind, context);
+  memo[index] = { text, cap, kind, policy: context.policy, out };
+  return out;
+}
+
+function redactBoundedNow(text: string, cap: number, kind: Kind, context: Context): string {
   const limit = rawLimit(cap);
   if (text.length <= limit) return neutralise(redact(text, kind, context), cap);
   const cut = safeCutPoint(text, limit);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { EventSource, type AuditEvent, type DetailValue } from '../../src/events';
-import { sanitizeEvent, toJsonLine, unescapeNeutralised } from '../../src/sanitize';
+import { DEFAULT_REDACTION, createRedactionPolicy, sanitizeEvent, toJsonLine, unescapeNeutralised, type RedactionPolicy } from '../../src/sanitize';
 import { safeCutPoint } from '../../src/sanitize/sanitize-event';
 import { RAW_UNSAFE, hostileString } from './arbitraries';
 import { ADMIN_MD5, makeTokens } from './secrets';
@@ -49,6 +49,22 @@ describe('sanitizeEvent', () => {
     expect(sanitized.detail).not.toBe(event.detail);
     expect(sanitized.description).toBe('line1\\nline2');
     expect(sanitized.detail).toEqual({ password: '[REDACTED]', n: 1 });
+  });
+
+  it('gives each policy its own result for the same text, every time (recent results are remembered per policy)', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
+    const event = loginFailure({ who: { ip: '127.0.0.1', userAgent: `bot ${jwt}` }, reason: `token ${jwt}` });
+    const other = createRedactionPolicy({ replacement: '<gone>', values: { jwt: false } });
+    for (let round = 0; round < 3; round++) {
+      expect(sanitizeEvent(event).who.userAgent).toBe('bot [REDACTED:jwt]');
+      expect(sanitizeEvent(event, other).who.userAgent).toBe(`bot ${jwt}`);
+      expect(sanitizeEvent(event).reason).toBe('token [REDACTED:jwt]');
+    }
+    // A policy object that is not frozen may change between calls: it is never answered from memory.
+    const mutable = { ...DEFAULT_REDACTION, values: { ...DEFAULT_REDACTION.values } } as { -readonly [K in keyof RedactionPolicy]: RedactionPolicy[K] };
+    expect(sanitizeEvent(event, mutable).who.userAgent).toBe('bot [REDACTED:jwt]');
+    mutable.values = { ...mutable.values, jwt: false };
+    expect(sanitizeEvent(event, mutable).who.userAgent).toBe(`bot ${jwt}`);
   });
 
   it('keeps an ordinary event field for field', () => {
