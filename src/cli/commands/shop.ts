@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAuditLogger, type AuditLogger } from '../../ship';
@@ -9,7 +9,7 @@ import { UsageError, UserError, usageErrors, type Command } from '../command';
 const MODES: readonly ShopMode[] = ['stock', 'naive', 'fixed'];
 
 const USAGE = `a09-lab shop --mode stock|naive|fixed [--port N] [--host ADDR] [--collector URL] [--dir DIR]
-a09-lab shop --juice-shop-dir PATH [--mode stock|naive|fixed] [--port N] [--host ADDR] [--collector URL]
+a09-lab shop --juice-shop-dir PATH [--node PATH] [--mode stock|naive|fixed] [--port N] [--host ADDR] [--collector URL]
 
 Starts a shop to attack, on loopback by default, until SIGINT or SIGTERM.
 Without --juice-shop-dir: the practice shop (Juice Shop's routes and middleware order in Express 4).
@@ -27,8 +27,10 @@ binds it to --host.
   --dir DIR           practice shop: its folder, like Juice Shop's: logs/, encryptionkeys/jwt.pub (default .a09/shop-<mode>)
   --spool DIR         fixed mode: the sender's spool (default $A09_SPOOL_DIR or <dir>/spool)
   --juice-shop-dir P  a Juice Shop checkout or release with build/app.js
+  --node PATH         the node binary that runs that Juice Shop (default $A09_JUICE_SHOP_NODE, else the Node
+                      running a09-lab); Juice Shop v20 wants Node 22-26 and its native modules built for it
 Environment: A09_COLLECTOR, A09_SPOOL_DIR, A09_HMAC_KEY or A09_HMAC_KEY_FILE (email pseudonyms), and for
---juice-shop-dir every A09_* setting of the preload (juice-shop-patch/README.md).`;
+--juice-shop-dir A09_JUICE_SHOP_NODE and every A09_* setting of the preload (juice-shop-patch/README.md).`;
 
 /** The package root: dist/src/cli/commands -> four levels up (the same from src/ under ts-jest). */
 function packageRoot(): string {
@@ -59,6 +61,7 @@ interface ShopFlags {
   dir?: string;
   spool?: string;
   juiceShopDir?: string;
+  node?: string;
 }
 
 function flagsFrom(argv: string[]): ShopFlags | 'help' {
@@ -74,6 +77,7 @@ function flagsFrom(argv: string[]): ShopFlags | 'help' {
         dir: { type: 'string' },
         spool: { type: 'string' },
         'juice-shop-dir': { type: 'string' },
+        node: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }),
@@ -88,9 +92,10 @@ function flagsFrom(argv: string[]): ShopFlags | 'help' {
   // $A09_COLLECTOR is the preload's setting too: a stock shop under the preload must not take it as its own.
   const collector = values.collector ?? (mode !== 'stock' ? process.env.A09_COLLECTOR || undefined : undefined);
   if (collector !== undefined) checkCollector(collector, mode);
-  for (const flag of ['events-file', 'dir', 'spool', 'juice-shop-dir'] as const) {
+  for (const flag of ['events-file', 'dir', 'spool', 'juice-shop-dir', 'node'] as const) {
     if (values[flag] !== undefined && values[flag].trim() === '') throw new UsageError(`--${flag} is empty`);
   }
+  if (values.node !== undefined && values['juice-shop-dir'] === undefined) throw new UsageError('--node says which Node runs your Juice Shop: it goes with --juice-shop-dir');
   return {
     mode,
     port,
@@ -100,6 +105,7 @@ function flagsFrom(argv: string[]): ShopFlags | 'help' {
     ...(values.dir !== undefined && { dir: values.dir }),
     ...(values.spool !== undefined && { spool: values.spool }),
     ...(values['juice-shop-dir'] !== undefined && { juiceShopDir: values['juice-shop-dir'] }),
+    ...(values.node !== undefined && { node: values.node }),
   };
 }
 
@@ -233,6 +239,64 @@ function checkJuiceShopDir(dir: string): string {
   return entry;
 }
 
+/**
+ * The node binary for Juice Shop: --node, else $A09_JUICE_SHOP_NODE, else the Node running this command.
+ * Checked here so a wrong path is one clear line, not a spawn error.
+ */
+export function juiceShopNode(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const fromEnv = env.A09_JUICE_SHOP_NODE || undefined;
+  const [value, source] = flag !== undefined ? [flag, '--node'] : fromEnv !== undefined ? [fromEnv, 'A09_JUICE_SHOP_NODE'] : [process.execPath, 'this Node'];
+  const file = path.resolve(value);
+  let problem: string | undefined;
+  try {
+    if (!statSync(file).isFile()) problem = 'not a file';
+    else accessSync(file, constants.X_OK);
+  } catch (error) {
+    problem = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not executable';
+  }
+  if (problem !== undefined) throw new UserError(`${source} ${value}: ${problem} (give the path of the node binary that runs your Juice Shop)`);
+  return file;
+}
+
+const CRASH_SIGNALS: readonly string[] = ['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGABRT'];
+
+/**
+ * Watches Juice Shop's early output for why it would stop at once on the wrong Node: its own version check
+ * (lib/startup/validatePreconditions.ts, through winston to stdout, exit 1), a native module built for
+ * another Node (ERR_DLOPEN_FAILED), or a crash before it listens (what a mismatched sqlite3 addon can do).
+ */
+export class JuiceShopStartWatch {
+  private early = '';
+  private listening = false;
+
+  feed(chunk: string): void {
+    if (this.listening) return;
+    this.early = (this.early + chunk).slice(-65536);
+    if (/Server listening on|^a09 preload .*listening on/m.test(this.text())) this.listening = true;
+  }
+
+  /** Juice Shop colours its lines (colors.bold around the version); a chunk may end inside a colour code. */
+  private text(): string {
+    return this.early.replace(/\x1b\[[0-9;]*m/g, '');
+  }
+
+  /** One line for the user after Juice Shop exited with this code or signal, when the cause is recognised. */
+  hint(code: number | null, signal: NodeJS.Signals | null, node: string): string | undefined {
+    if (code === 0 || this.listening) return undefined;
+    const choose = '(--node PATH or A09_JUICE_SHOP_NODE)';
+    const text = this.text();
+    const version = /Detected Node version (v\S+) is not in the supported version range of (.+?) \(/.exec(text);
+    if (version !== null) return `a09-lab shop: Juice Shop refused Node ${version[1]} (it supports ${version[2]}): give it a Node in that range ${choose}`;
+    if (/was compiled against a different Node\.js version/.test(text)) {
+      return `a09-lab shop: a native module of this Juice Shop was built for another Node than ${node}: run it on the Node it was built with ${choose}`;
+    }
+    if (signal !== null && CRASH_SIGNALS.includes(signal)) {
+      return `a09-lab shop: Juice Shop crashed (${signal}) at start on ${node}; a native module (sqlite3) built for another Node does this: run it on the Node it was built with ${choose}`;
+    }
+    return undefined;
+  }
+}
+
 /** The environment for a Juice Shop child process with the preload. */
 export function juiceShopEnvironment(flags: ShopFlags, base: NodeJS.ProcessEnv, preload: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
@@ -253,22 +317,38 @@ export function juiceShopEnvironment(flags: ShopFlags, base: NodeJS.ProcessEnv, 
 async function runJuiceShop(flags: ShopFlags & { juiceShopDir: string }): Promise<number> {
   const dir = path.resolve(flags.juiceShopDir);
   const entry = checkJuiceShopDir(dir);
+  const node = juiceShopNode(flags.node, process.env);
   const preload = preloadPath();
   if (!existsSync(preload)) throw new UserError(`the preload ${preload} is missing from this a09-lab package`);
   const env = juiceShopEnvironment(flags, process.env, preload);
   if (env.A09_EVENTS_FILE !== undefined) mkdirSync(path.dirname(env.A09_EVENTS_FILE), { recursive: true });
-  console.log(`a09-lab shop: starting Juice Shop from ${dir} (${flags.mode}) on ${flags.host}:${flags.port} with ${preload}`);
-  const child = spawn(process.execPath, [entry], { cwd: dir, env, stdio: 'inherit' });
+  // Its output goes through us (to recognise a wrong Node): keep its colours on a terminal.
+  if (process.stdout.isTTY && env.FORCE_COLOR === undefined) env.FORCE_COLOR = '1';
+  console.log(`a09-lab shop: starting Juice Shop from ${dir} (${flags.mode}) on ${flags.host}:${flags.port} with ${preload}, node ${node}`);
+  const child = spawn(node, [entry], { cwd: dir, env, stdio: ['inherit', 'pipe', 'pipe'] });
+  const watch = new JuiceShopStartWatch();
+  for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const) {
+    from.setEncoding('utf8').on('data', (chunk: string) => watch.feed(chunk));
+    from.pipe(to, { end: false });
+  }
   const forward = (signal: NodeJS.Signals): void => {
     child.kill(signal);
   };
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   try {
-    return await new Promise<number>((resolve, reject) => {
-      child.once('error', (error) => reject(new UserError(`cannot start ${entry}: ${error.message}`)));
-      child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1)));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.once('error', (error) => reject(new UserError(`cannot start ${entry} with ${node}: ${error.message}`)));
+      child.once('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
     });
+    // Let its last output through first, without waiting on a grandchild that may hold the pipes.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+    clearTimeout(timer);
+    const hint = watch.hint(code, signal, node);
+    if (hint !== undefined) console.error(hint);
+    return code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1);
   } finally {
     process.off('SIGINT', forward);
     process.off('SIGTERM', forward);
