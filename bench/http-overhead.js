@@ -3,7 +3,7 @@
 // P1 (issue 7) / issue 3's benchmark: what request logging costs on the practice shop's failing login and
 // a basket read, for no logging, morgan, pino-http, express-winston, winston + winston-syslog and the full
 // a09 fixed stack, all in the same run. Each variant is a server in its own process; autocannon loads it
-// from another process; variants are interleaved round by round (the order rotates each round) so drift
+// from another process; variants are interleaved round by round (in a new order each round) so drift
 // on a shared machine hits them alike. Per cell: requests/s, p99 latency, and the server's own CPU time
 // per request (process.cpuUsage() around the run, read in the server), the steadier number here.
 //
@@ -38,9 +38,21 @@ const ROUTES = {
 /** Targets from issues 3 and 7, checked on the login route. */
 const TARGETS = { ratio: 0.85, cpuOverBareUs: 60 };
 
-function rotate(list, by) {
-  const n = by % list.length;
-  return [...list.slice(n), ...list.slice(0, n)];
+/** A fresh order each round (seeded: runs compare), so no variant always follows the same neighbour. */
+function shuffled(list, round) {
+  let seed = 0x9e3779b9 ^ (round * 0x85ebca6b);
+  const random = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...list];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
 }
 
 async function measure(server, loader, request, seconds, connections) {
@@ -103,12 +115,12 @@ async function run(options = {}) {
     const requests = Object.fromEntries(routes.map((route) => [route, (token) => ROUTES[route](token)]));
     log(`P1: ${variants.length} servers up; warm-up, then ${rounds} rounds x ${routes.length} routes x ${seconds} s, ${connections} connections`);
     for (const variant of variants) {
-      for (const route of routes) await measure(servers[variant], loader, requests[route](servers[variant].token), Math.min(2, seconds), connections);
+      for (const route of routes) await measure(servers[variant], loader, requests[route](servers[variant].token), 1, connections);
     }
     const cells = {};
     for (let round = 0; round < rounds; round++) {
       for (const route of routes) {
-        for (const variant of rotate(variants, round)) {
+        for (const variant of shuffled(variants, round)) {
           const result = await measure(servers[variant], loader, requests[route](servers[variant].token), seconds, connections);
           ((cells[route] ??= {})[variant] ??= []).push(result);
         }

@@ -83,7 +83,14 @@ function fixedSettings(name) {
 }
 
 function fixedEmitter(name) {
-  const logger = { collector: `tcp://127.0.0.1:${sinkAck}`, spoolDir: path.join(dir, 'spool'), app: 'juice-shop', hmacKey: 'bench-key' };
+  const logger = {
+    collector: `tcp://127.0.0.1:${sinkAck}`,
+    spoolDir: path.join(dir, 'spool'),
+    app: 'juice-shop',
+    hmacKey: 'bench-key',
+    // For experiments: BENCH_A09_LOGGER='{"transport":{"fsyncIntervalMs":0}}'.
+    ...(process.env.BENCH_A09_LOGGER ? JSON.parse(process.env.BENCH_A09_LOGGER) : {}),
+  };
   if (name === 'a09') return { logger };
   if (name === 'a09-noop') return { emitter: { emit: () => undefined } };
   if (name === 'a09-format') {
@@ -136,6 +143,15 @@ async function main() {
   });
   const token = (await login.json()).authentication.token;
 
+  // For experiments: BENCH_HEAP_PROFILE=<file> samples allocations (collected ones too) until stop.
+  let heapSession;
+  if (process.env.BENCH_HEAP_PROFILE) {
+    const inspector = require('node:inspector');
+    heapSession = new inspector.Session();
+    heapSession.connect();
+    heapSession.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+  }
+
   let window;
   serveCommands({
     begin: () => {
@@ -146,6 +162,14 @@ async function main() {
       // With --cpu-prof: how many requests the profile covers, to read it per request.
       const profileDir = process.env.BENCH_PROFILE_DIR;
       if (profileDir) fs.writeFileSync(path.join(profileDir, `${process.pid}.json`), JSON.stringify({ variant, requests }));
+      if (heapSession !== undefined) {
+        await new Promise((resolve) =>
+          heapSession.post('HeapProfiler.stopSampling', (error, result) => {
+            if (!error) fs.writeFileSync(`${process.env.BENCH_HEAP_PROFILE}.${variant}.heapprofile`, JSON.stringify({ ...result.profile, requests }));
+            resolve();
+          }),
+        );
+      }
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await shop.close();
