@@ -74,7 +74,10 @@ describe('the event stream', () => {
     await sendEvents(tcp, [loginFail(shop)]);
     await waitFor(() => events.some((e) => e.event === 'alert-update'), 'the update');
     expect(events.find((e) => e.event === 'alert-update')?.data).toMatchObject({ id: (opened.data as { id: string }).id, count: 6, revision: 1 });
-    await waitFor(() => events.some((e) => e.event === 'sources'), 'source health');
+    // Source health is pushed on its own timer: an earlier push may still say 5; wait for the one that says 6.
+    type SourcesPush = { sources: Array<{ host: string; lastSeq: number }> };
+    const lastSeqSeen = (): number | undefined => (events.filter((e) => e.event === 'sources').pop()?.data as SourcesPush | undefined)?.sources[0]?.lastSeq;
+    await waitFor(() => lastSeqSeen() === 6, 'source health with the sixth event');
     expect(events.filter((e) => e.event === 'sources').pop()?.data).toMatchObject({ sources: [{ host: 'shop-1', lastSeq: 6 }] });
 
     // Ids count up, so a client can tell order.
