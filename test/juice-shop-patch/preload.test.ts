@@ -512,7 +512,7 @@ describeRealJuiceShop(`every scenario under a09-lab attack on a real Juice Shop 
     expect(verdictsOf(report)).toEqual(expectedVerdicts('fixed'));
     expect(report.targets).toEqual([expect.objectContaining({ kind: 'fixed', kindSource: 'given' })]);
     expect(code).toBe(0);
-    expect(stderr).toMatch(/all 14 verdicts as expected/);
+    expect(stderr).toContain(`all ${SCENARIOS.length} verdicts as expected`);
   }, 660000);
 
   it('stock (A09_MODE=off, only bound to loopback): every runnable scenario shows its failure', async () => {
@@ -520,6 +520,6 @@ describeRealJuiceShop(`every scenario under a09-lab attack on a real Juice Shop 
     const { code, report, stderr } = await attack('stock', target.base, service.url, TOKEN);
     expect(verdictsOf(report)).toEqual(expectedVerdicts('failure shown'));
     expect(code).toBe(0);
-    expect(stderr).toMatch(/all 14 verdicts as expected/);
+    expect(stderr).toContain(`all ${SCENARIOS.length} verdicts as expected`);
   }, 660000);
 });
