@@ -7,8 +7,8 @@ import * as crypto from 'node:crypto';
  *
  * The canonical content is the row's columns in EVENT_COLUMNS order, exactly as stored (SQLite gives back the
  * same strings and integers), so verify recomputes it from the row alone. Each value is self-delimiting:
- * `~` for NULL, `#<integer>;`, or `<length in UTF-16 units>:<text>`. The same string carries a row from the
- * parsing thread to the writer thread (decodeRow), so it is built once and never escaped.
+ * `~` for NULL, `#<integer>;`, or `<length in UTF-16 units>:<text>`, so nothing is escaped. The store writes
+ * the same content as UTF-8 bytes (packed-rows.ts) and hashes those: the digest is the one computed here.
  */
 
 export const GENESIS_HASH = Buffer.alloc(32);
@@ -49,35 +49,6 @@ export function canonicalContent(values: readonly ColumnValue[]): string {
     else out += `${value.length}:${value}`;
   }
   return out;
-}
-
-const TILDE = 0x7e;
-const HASH = 0x23;
-
-/** Read `columns` values of canonical content starting at `start`; `end` is where the row stops. */
-export function decodeRow(text: string, start: number, columns: number = EVENT_COLUMNS.length): { values: ColumnValue[]; end: number } {
-  const values: ColumnValue[] = new Array<ColumnValue>(columns);
-  let pos = start;
-  for (let i = 0; i < columns; i++) {
-    const code = text.charCodeAt(pos);
-    if (code === TILDE) {
-      values[i] = null;
-      pos++;
-    } else if (code === HASH) {
-      const stop = text.indexOf(';', pos);
-      if (stop < 0) throw new Error('canonical row: unterminated integer');
-      values[i] = Number(text.slice(pos + 1, stop));
-      pos = stop + 1;
-    } else {
-      const colon = text.indexOf(':', pos);
-      if (colon < 0 || colon === pos) throw new Error('canonical row: bad string length');
-      const length = Number(text.slice(pos, colon));
-      if (!Number.isSafeInteger(length) || colon + 1 + length > text.length) throw new Error('canonical row: bad string length');
-      values[i] = text.slice(colon + 1, colon + 1 + length);
-      pos = colon + 1 + length;
-    }
-  }
-  return { values, end: pos };
 }
 
 // One-shot hashing (Node >= 20.12) costs a third less than a Hash object per row; same digest either way.

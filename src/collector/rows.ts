@@ -1,5 +1,6 @@
 import type { AuditEvent } from '../events';
 import type { ColumnValue } from './chain';
+import type { RowPacker } from './packed-rows';
 import { structuredDataText } from './parse';
 import type { CollectedRecord, RecordFlag, RecordFormat, Transport } from './record';
 import { parseStructuredData } from './structured-data';
@@ -73,6 +74,16 @@ export function recordValues(record: CollectedRecord, sourceId: number | null): 
     optional(event?.who.emailId),
     optional(event?.who.ip),
   ];
+}
+
+/** Write a record as the next packed row (its canonical content, chained): see packed-rows.ts. */
+export function packRecord(packer: RowPacker, record: CollectedRecord, sourceId: number | null): Buffer {
+  packer.beginRow();
+  for (const value of recordValues(record, sourceId)) {
+    if (typeof value === 'number') packer.integer(value);
+    else packer.string(value);
+  }
+  return packer.endRow();
 }
 
 /** The hashed column values of a stored row, in EVENT_COLUMNS order. */

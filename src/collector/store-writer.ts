@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { EVENT_COLUMNS, GENESIS_HASH, decodeRow } from './chain';
+import { EVENT_COLUMNS, GENESIS_HASH, type ColumnValue } from './chain';
+import { RowReader, type PackedRows } from './packed-rows';
 import { createSchema } from './schema';
 
 /**
@@ -15,12 +16,10 @@ export interface WriteBatch {
   /** Ids firstId .. firstId + count - 1; count may be 0 (only counters changed). */
   firstId: number;
   count: number;
-  /** The rows' canonical contents, concatenated (see chain.ts). */
-  rows: string;
+  /** The rows, chained, in shared memory (see packed-rows.ts). */
+  rows: PackedRows;
   /** The hash the first row links to: the writer's head, or the batch is refused. */
   prevHash: Uint8Array;
-  /** count * 32 bytes: each row's hash. */
-  hashes: Uint8Array;
   /** id, host, instance, app, first_seen */
   newSources: Array<[number, string, string, string, string]>;
   /** app, last_seen, last_seq, contiguous_seq, events, duplicates, id */
@@ -166,18 +165,18 @@ export class BatchWriter {
   private apply(batch: WriteBatch, head: Buffer): Buffer {
     // Structured clone turns Buffers into Uint8Arrays; wrap them again without copying.
     const prevHash = Buffer.from(batch.prevHash.buffer, batch.prevHash.byteOffset, batch.prevHash.byteLength);
-    const hashes = Buffer.from(batch.hashes.buffer, batch.hashes.byteOffset, batch.hashes.byteLength);
     if (batch.count > 0 && !prevHash.equals(head)) throw new ChainConflictError(`batch ${batch.batch} does not continue the chain head`);
     // first_seen doubles as last_seen until the update below.
     for (const source of batch.newSources) this.insertSource.run(...source, source[4]);
     let prev = head;
-    let pos = 0;
-    const rows = batch.rows;
+    const reader = new RowReader(batch.rows);
+    // One array for every row: run() binds it at once.
+    const values = new Array<ColumnValue | Buffer>(EVENT_COLUMNS.length + 2);
     for (let i = 0; i < batch.count; i++) {
-      const { values, end } = decodeRow(rows, pos);
-      const hash = hashes.subarray(i * 32, i * 32 + 32);
-      pos = end;
-      (values as unknown[]).push(prev, hash);
+      if (!reader.next(values as ColumnValue[])) throw new Error(`batch ${batch.batch} holds fewer rows than ${batch.count}`);
+      const hash = reader.hash();
+      values[EVENT_COLUMNS.length] = prev;
+      values[EVENT_COLUMNS.length + 1] = hash;
       this.insertEvent.run(values);
       prev = hash;
     }

@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
-import { GENESIS_HASH, canonicalContent, chainHash } from './chain';
+import { GENESIS_HASH } from './chain';
+import { RowPacker } from './packed-rows';
 import { EventQueries, type EventQuery, type GapQuery, type SourceInfo, type StoredGap } from './queries';
 import type { CollectedRecord, SequenceGap } from './record';
-import { recordValues, wellFormed } from './rows';
+import { packRecord, wellFormed } from './rows';
 import { emptySequence, observe, restoreSequence, type GapState, type SequenceState } from './sequence';
 import { openStoreDatabase, type WriteBatch, type WriterOptions, type WriterReply } from './store-writer';
 import { InlineChannel, ThreadChannel, type WriterChannel } from './writer-channel';
@@ -126,6 +127,11 @@ interface GapRow {
   detected_at: string;
 }
 
+/** A batch's packed rows start this big (they grow as needed). */
+const INITIAL_BATCH_BYTES = 256 * 1024;
+/** A batch is handed over once its rows take this much, whatever their number (huge frames). */
+const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
 /**
  * The collector's SQLite store: WAL, one transaction per batch, a hash chain over an append-only events
  * table, per-source sequence tracking (duplicates dropped, gaps recorded and filled). This thread assigns
@@ -145,7 +151,8 @@ export class CollectorStore {
   private readonly sourceCache = new Map<string, SourceEntry>();
   private dirtySources = new Set<SourceEntry>();
   private pending: PendingRecord[] = [];
-  private pendingRows: string[] = [];
+  /** The pending records' rows, chained as they are added. */
+  private readonly packer: RowPacker;
   private pendingAcks = new Map<object, Set<SourceEntry>>();
   private openedGaps: Array<{ source: SourceEntry; gap: GapState }> = [];
   private filledGaps: GapState[] = [];
@@ -156,7 +163,6 @@ export class CollectorStore {
   private headHash: Buffer;
   /** Hash of the last row handed to the writer: the next batch's rows chain from it. */
   private sentHead: Buffer;
-  private readonly chainKey: string | Buffer | undefined;
   private committedId: number;
   private nextId: number;
   private lastSourceId: number;
@@ -182,8 +188,6 @@ export class CollectorStore {
       synchronous: options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL',
       busyTimeoutMs: options.busyTimeoutMs ?? 1000,
     };
-    // The chain is computed in this thread, in order: the key never goes to the writer.
-    this.chainKey = options.chainKey;
     // This connection creates the schema and then only reads; the writer has its own.
     this.db = openStoreDatabase(options.path, writerOptions.synchronous, writerOptions.busyTimeoutMs);
     const db = this.db;
@@ -195,6 +199,8 @@ export class CollectorStore {
     this.nextId = this.committedId + 1;
     this.headHash = last?.hash ?? GENESIS_HASH;
     this.sentHead = this.headHash;
+    // The chain is computed in this thread, in order: the key never goes to the writer.
+    this.packer = new RowPacker(this.headHash, options.chainKey, Math.min(this.batchSize, 4096), INITIAL_BATCH_BYTES);
     this.lastSourceId = (db.prepare('SELECT MAX(id) FROM sources').pluck().get() as number | null) ?? 0;
     this.lastGapId = (db.prepare('SELECT MAX(id) FROM gaps').pluck().get() as number | null) ?? 0;
     this.queries = new EventQueries(db);
@@ -260,8 +266,8 @@ export class CollectorStore {
     }
     record.id = this.nextId++;
     this.pending.push(pending);
-    this.pendingRows.push(canonicalContent(recordValues(record, source === undefined ? null : source.id)));
-    if (this.pending.length >= this.batchSize) this.send();
+    packRecord(this.packer, record, source === undefined ? null : source.id);
+    if (this.pending.length >= this.batchSize || this.packer.size >= MAX_BATCH_BYTES) this.send();
     else this.schedule();
     return 'stored';
   }
@@ -296,21 +302,13 @@ export class CollectorStore {
     const batch = ++this.batchCounter;
     const count = this.pending.length;
     const prevHash = this.sentHead;
-    const hashes = Buffer.allocUnsafe(count * 32);
-    let prev = prevHash;
-    for (let i = 0; i < count; i++) {
-      const hash = chainHash(prev, this.pendingRows[i], this.chainKey);
-      hash.copy(hashes, i * 32);
-      prev = hash;
-    }
-    this.sentHead = prev;
+    this.sentHead = this.packer.lastHash;
     const message: WriteBatch = {
       batch,
       firstId: count > 0 ? this.pending[0].record.id : this.nextId,
       count,
-      rows: this.pendingRows.join(''),
+      rows: this.packer.take(),
       prevHash,
-      hashes,
       newSources: [],
       sourceUpdates: [],
       newGaps: this.openedGaps.map(({ source, gap }) => [gap.id, source.id, gap.from, gap.to, gap.detectedAt, gap.filledAt ?? null]),
@@ -331,7 +329,6 @@ export class CollectorStore {
     this.inFlight.push({ batch, count: this.pending.length, records: this.pending, contiguous, acks: [...this.pendingAcks] });
     this.inFlightRecords += this.pending.length;
     this.pending = [];
-    this.pendingRows = [];
     this.pendingAcks = new Map();
     this.dirtySources = new Set();
     this.openedGaps = [];

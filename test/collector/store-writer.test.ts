@@ -1,6 +1,7 @@
-import { GENESIS_HASH, canonicalContent, chainHash } from '../../src/collector/chain';
+import { GENESIS_HASH } from '../../src/collector/chain';
+import { RowPacker } from '../../src/collector/packed-rows';
 import { recordFromFrame } from '../../src/collector/parse';
-import { recordValues } from '../../src/collector/rows';
+import { packRecord } from '../../src/collector/rows';
 import { BatchWriter, openStoreDatabase, type WriteBatch } from '../../src/collector/store-writer';
 import { verifyChain } from '../../src/collector/verify';
 import { tempDir } from './helpers';
@@ -11,19 +12,14 @@ afterAll(() => dir.remove());
 /** Batches as the store makes them: rows and their chain hashes, from `prev` (the head so far). */
 let head: Buffer = GENESIS_HASH;
 function batch(number: number, firstId: number, count: number, prev: Buffer = head): WriteBatch {
-  const rows: string[] = [];
-  const hashes = Buffer.alloc(count * 32);
-  let link = prev;
+  const packer = new RowPacker(prev, undefined, 1, 16);
   for (let id = firstId; id < firstId + count; id++) {
     const record = recordFromFrame(Buffer.from(`<13>1 - h a - - - row ${id}`), { receivedAt: '2026-01-01T00:00:00.000Z', transport: 'tcp', peer: 'p', truncated: false });
     record.id = id;
-    const row = canonicalContent(recordValues(record, null));
-    rows.push(row);
-    link = chainHash(link, row);
-    link.copy(hashes, (id - firstId) * 32);
+    packRecord(packer, record, null);
   }
-  head = link;
-  return { batch: number, firstId, count, rows: rows.join(''), prevHash: prev, hashes, newSources: [], sourceUpdates: [], newGaps: [], filledGaps: [] };
+  head = packer.lastHash;
+  return { batch: number, firstId, count, rows: packer.take(), prevHash: prev, newSources: [], sourceUpdates: [], newGaps: [], filledGaps: [] };
 }
 
 beforeEach(() => {

@@ -1,0 +1,280 @@
+import * as crypto from 'node:crypto';
+import { EVENT_COLUMNS, type ColumnValue } from './chain';
+
+/**
+ * A batch of rows as bytes, written once on the parsing thread and read in place by the writer thread (and,
+ * after the commit, by the parsing thread again to hand records to listeners): no string per row is built,
+ * joined, cloned across threads or kept alive until the commit.
+ *
+ * `bytes` holds, for each row, the 64 hex digits of the previous row's hash and then the row's canonical
+ * content (chain.ts) in UTF-8: the chain hash of a row is one hash over one contiguous range, exactly what
+ * `chainHash(prev, canonicalContent(values))` computes from strings. `columns` holds, per row and column,
+ * an integer column's value, or where a string column's content ends in `bytes` (negated when it is not
+ * ASCII); a NULL is `~` in `bytes`. Both live in shared memory, so posting a batch to the writer copies nothing.
+ */
+export interface PackedRows {
+  bytes: Uint8Array;
+  columns: Float64Array;
+  /** count * 32 bytes: each row's hash. */
+  hashes: Uint8Array;
+}
+
+const COLUMN_COUNT = EVENT_COLUMNS.length;
+const HEX_LENGTH = 64;
+const TILDE = 0x7e;
+const HASH_SIGN = 0x23;
+const SEMICOLON = 0x3b;
+const COLON = 0x3a;
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+/** Strings up to this long are copied byte by byte; longer ones through Buffer methods. */
+const SHORT = 48;
+
+// One-shot hashing (Node >= 20.12) costs a third less than a Hash object per row; same digest either way.
+const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
+
+function sharedBytes(size: number): Buffer {
+  return Buffer.from(new SharedArrayBuffer(size));
+}
+
+/**
+ * Writes rows (column by column, in EVENT_COLUMNS order) and chains them: `beginRow`, one call per column,
+ * `endRow` (which hashes the row). `take` hands the rows written so far over and starts afresh.
+ */
+export class RowPacker {
+  private bytes: Buffer;
+  private columns: Float64Array;
+  private hashes: Buffer;
+  private pos = 0;
+  private rows = 0;
+  private column = 0;
+  private rowStart = 0;
+  private head: Buffer;
+
+  private readonly minimumBytes: number;
+
+  constructor(
+    head: Buffer,
+    private readonly key: string | Buffer | undefined,
+    private rowCapacity: number,
+    private byteCapacity: number,
+  ) {
+    this.head = head;
+    this.minimumBytes = byteCapacity;
+    this.bytes = sharedBytes(byteCapacity);
+    this.columns = new Float64Array(new SharedArrayBuffer(rowCapacity * COLUMN_COUNT * 8));
+    this.hashes = sharedBytes(rowCapacity * 32);
+  }
+
+  /** Rows written since the last take. */
+  get count(): number {
+    return this.rows;
+  }
+
+  /** Bytes written since the last take. */
+  get size(): number {
+    return this.pos;
+  }
+
+  /** Hash of the last row written (the head the next one links to). */
+  get lastHash(): Buffer {
+    return this.head;
+  }
+
+  /** The rows written so far; the packer starts a new batch (of the same capacity) linked to the last one. */
+  take(): PackedRows {
+    const rows: PackedRows = {
+      bytes: this.bytes.subarray(0, this.pos),
+      columns: this.columns.subarray(0, this.rows * COLUMN_COUNT),
+      hashes: this.hashes.subarray(0, this.rows * 32),
+    };
+    // Sized for a batch like this one: one batch of huge frames does not keep huge buffers for the next.
+    this.byteCapacity = Math.max(this.minimumBytes, Math.ceil(this.pos * 1.25));
+    this.bytes = sharedBytes(this.byteCapacity);
+    this.columns = new Float64Array(new SharedArrayBuffer(this.rowCapacity * COLUMN_COUNT * 8));
+    this.hashes = sharedBytes(this.rowCapacity * 32);
+    this.pos = 0;
+    this.rows = 0;
+    return rows;
+  }
+
+  beginRow(): void {
+    if (this.rows === this.rowCapacity) this.growRows();
+    this.reserve(HEX_LENGTH + 64);
+    const bytes = this.bytes;
+    const head = this.head;
+    let at = this.pos;
+    for (let i = 0; i < 32; i++) {
+      const byte = head[i];
+      bytes[at++] = HEX_DIGITS[byte >> 4];
+      bytes[at++] = HEX_DIGITS[byte & 15];
+    }
+    this.rowStart = this.pos;
+    this.pos = at;
+    this.column = this.rows * COLUMN_COUNT;
+  }
+
+  /** Hash the row (hex of the previous hash and the content, one range) and make it the head. */
+  endRow(): Buffer {
+    if (this.column !== (this.rows + 1) * COLUMN_COUNT) throw new Error(`packed row: ${this.column - this.rows * COLUMN_COUNT} columns written, ${COLUMN_COUNT} expected`);
+    const input = this.bytes.subarray(this.rowStart, this.pos);
+    let hash: Buffer;
+    if (this.key !== undefined) hash = crypto.createHmac('sha256', this.key).update(input).digest();
+    else if (oneShot !== undefined) hash = oneShot('sha256', input, 'buffer');
+    else hash = crypto.createHash('sha256').update(input).digest();
+    hash.copy(this.hashes, this.rows * 32);
+    this.head = hash;
+    this.rows++;
+    return hash;
+  }
+
+  null(): void {
+    this.reserve(1);
+    this.bytes[this.pos++] = TILDE;
+    this.columns[this.column++] = 0;
+  }
+
+  integer(value: number): void {
+    const text = String(value);
+    this.reserve(text.length + 2);
+    const bytes = this.bytes;
+    let at = this.pos;
+    bytes[at++] = HASH_SIGN;
+    for (let i = 0; i < text.length; i++) bytes[at++] = text.charCodeAt(i);
+    bytes[at++] = SEMICOLON;
+    this.pos = at;
+    this.columns[this.column++] = value;
+  }
+
+  /** A string column (NULL when null). The string must be well-formed (rows.ts wellFormed) or come from decoding. */
+  string(value: string | null): void {
+    if (value === null) {
+      this.null();
+      return;
+    }
+    const length = value.length;
+    this.lengthPrefix(length);
+    this.reserve(length * 3);
+    const bytes = this.bytes;
+    let at = this.pos;
+    let ascii = true;
+    if (length <= SHORT) {
+      for (let i = 0; i < length; i++) {
+        const code = value.charCodeAt(i);
+        if (code >= 0x80) {
+          ascii = false;
+          break;
+        }
+        bytes[at++] = code;
+      }
+      if (!ascii) at = this.pos + bytes.write(value, this.pos, 'utf8');
+    } else {
+      at = this.pos + bytes.write(value, this.pos, 'utf8');
+      ascii = at - this.pos === length;
+    }
+    this.pos = at;
+    this.columns[this.column++] = ascii ? at : -at;
+  }
+
+  /**
+   * A string column given as bytes that are valid UTF-8 (`ascii` when they are all ASCII, else `units` is
+   * the decoded string's length in UTF-16 units): copied as they are.
+   */
+  utf8Bytes(source: Uint8Array, start: number, end: number, ascii: boolean, units: number): void {
+    this.lengthPrefix(ascii ? end - start : units);
+    const length = end - start;
+    this.reserve(length);
+    const bytes = this.bytes;
+    let at = this.pos;
+    if (length <= SHORT) {
+      for (let i = start; i < end; i++) bytes[at++] = source[i];
+    } else {
+      bytes.set(source.subarray(start, end), at);
+      at += length;
+    }
+    this.pos = at;
+    this.columns[this.column++] = ascii ? at : -at;
+  }
+
+  private lengthPrefix(length: number): void {
+    const text = String(length);
+    this.reserve(text.length + 1);
+    const bytes = this.bytes;
+    let at = this.pos;
+    for (let i = 0; i < text.length; i++) bytes[at++] = text.charCodeAt(i);
+    bytes[at++] = COLON;
+    this.pos = at;
+  }
+
+  private reserve(extra: number): void {
+    if (this.pos + extra <= this.bytes.length) return;
+    let capacity = this.bytes.length * 2;
+    while (capacity < this.pos + extra) capacity *= 2;
+    const grown = sharedBytes(capacity);
+    this.bytes.copy(grown, 0, 0, this.pos);
+    this.bytes = grown;
+    this.byteCapacity = capacity;
+  }
+
+  private growRows(): void {
+    const capacity = this.rowCapacity * 2;
+    const columns = new Float64Array(new SharedArrayBuffer(capacity * COLUMN_COUNT * 8));
+    columns.set(this.columns);
+    const hashes = sharedBytes(capacity * 32);
+    this.hashes.copy(hashes);
+    this.columns = columns;
+    this.hashes = hashes;
+    this.rowCapacity = capacity;
+  }
+}
+
+/** Reads the rows of a PackedRows back, in order, as column values (EVENT_COLUMNS order). */
+export class RowReader {
+  private readonly bytes: Buffer;
+  private pos = 0;
+  private row = 0;
+
+  constructor(private readonly rows: PackedRows) {
+    this.bytes = Buffer.from(rows.bytes.buffer, rows.bytes.byteOffset, rows.bytes.byteLength);
+  }
+
+  /** The next row's values into `values` (reused by the caller); false after the last row. */
+  next(values: ColumnValue[]): boolean {
+    const bytes = this.bytes;
+    if (this.pos >= bytes.length) return false;
+    const columns = this.rows.columns;
+    let column = this.row * COLUMN_COUNT;
+    let pos = this.pos + HEX_LENGTH;
+    for (let i = 0; i < COLUMN_COUNT; i++, column++) {
+      const first = bytes[pos];
+      if (first === TILDE) {
+        values[i] = null;
+        pos++;
+      } else if (first === HASH_SIGN) {
+        values[i] = columns[column];
+        pos++;
+        while (bytes[pos] !== SEMICOLON) pos++;
+        pos++;
+      } else {
+        while (bytes[pos] !== COLON) pos++;
+        const start = pos + 1;
+        const end = columns[column];
+        if (end >= 0) {
+          values[i] = bytes.toString('latin1', start, end);
+          pos = end;
+        } else {
+          values[i] = bytes.toString('utf8', start, -end);
+          pos = -end;
+        }
+      }
+    }
+    this.pos = pos;
+    this.row++;
+    return true;
+  }
+
+  /** The hash of the row last read. */
+  hash(): Buffer {
+    const hashes = this.rows.hashes;
+    return Buffer.from(hashes.buffer, hashes.byteOffset + (this.row - 1) * 32, 32);
+  }
+}
