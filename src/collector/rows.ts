@@ -123,29 +123,37 @@ function parseJson<T>(text: string): T | undefined {
 }
 
 export function rowToRecord(row: EventRow): CollectedRecord {
+  return recordFromValues(rowValues(row));
+}
+
+/**
+ * The record a row holds, from its column values (EVENT_COLUMNS order): what queries return, and what
+ * listeners get after the commit (read back from the committed batch), so both are the same.
+ */
+export function recordFromValues(values: readonly ColumnValue[]): CollectedRecord {
   const record: CollectedRecord = {
-    id: row.id,
-    receivedAt: row.received_at,
-    transport: row.transport as Transport,
-    peer: row.peer,
-    format: row.format as RecordFormat,
-    message: row.message,
+    id: values[0] as number,
+    receivedAt: values[1] as string,
+    transport: values[2] as Transport,
+    peer: values[3] as string,
+    format: values[4] as RecordFormat,
+    message: values[13] as string,
   };
-  if (row.facility !== null) record.facility = row.facility;
-  if (row.severity !== null) record.severity = row.severity;
-  if (row.timestamp !== null) record.timestamp = row.timestamp;
-  if (row.host !== null) record.host = row.host;
-  if (row.app !== null) record.app = row.app;
-  if (row.proc_id !== null) record.procId = row.proc_id;
-  if (row.msg_id !== null) record.msgId = row.msg_id;
-  if (row.sd !== null) {
-    const sd = parseStructuredData(row.sd);
+  if (values[5] !== null) record.facility = values[5] as number;
+  if (values[6] !== null) record.severity = values[6] as number;
+  if (values[7] !== null) record.timestamp = values[7] as string;
+  if (values[8] !== null) record.host = values[8] as string;
+  if (values[9] !== null) record.app = values[9] as string;
+  if (values[10] !== null) record.procId = values[10] as string;
+  if (values[11] !== null) record.msgId = values[11] as string;
+  if (values[12] !== null) {
+    const sd = parseStructuredData(values[12] as string);
     if (sd !== undefined) record.sd = sd;
   }
-  if (row.event_type !== null) {
-    const event = parseJson<AuditEvent>(row.message);
+  if (values[15] !== null) {
+    const event = parseJson<AuditEvent>(record.message);
     if (event !== undefined) record.event = event;
   }
-  if (row.flags !== null) record.flags = row.flags.split(',') as RecordFlag[];
+  if (values[14] !== null) record.flags = (values[14] as string).split(',') as RecordFlag[];
   return record;
 }

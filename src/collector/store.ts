@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
-import { GENESIS_HASH } from './chain';
-import { RowPacker } from './packed-rows';
+import { EVENT_COLUMNS, GENESIS_HASH, type ColumnValue } from './chain';
+import { RowPacker, RowReader, type PackedRows } from './packed-rows';
 import { EventQueries, type EventQuery, type GapQuery, type SourceInfo, type StoredGap } from './queries';
 import type { CollectedRecord, SequenceGap } from './record';
-import { packRecord, wellFormed } from './rows';
+import { packRecord, recordFromValues, wellFormed } from './rows';
 import { emptySequence, observe, restoreSequence, type GapState, type SequenceState } from './sequence';
 import { openStoreDatabase, type WriteBatch, type WriterOptions, type WriterReply } from './store-writer';
 import { InlineChannel, ThreadChannel, type WriterChannel } from './writer-channel';
@@ -94,9 +94,10 @@ interface SourceEntry {
   lastBatch: number;
 }
 
-interface PendingRecord {
-  record: CollectedRecord;
-  source?: SourceEntry;
+/** A record of the batch (by its index in it) that opened or filled a gap of its source. */
+interface GapNote {
+  index: number;
+  source: SourceEntry;
   opened?: GapState;
   filled?: GapState;
 }
@@ -104,7 +105,9 @@ interface PendingRecord {
 interface InFlightBatch {
   batch: number;
   count: number;
-  records: PendingRecord[];
+  /** The batch's rows: after the commit, listeners get records read back from them. */
+  rows: PackedRows;
+  gapNotes: GapNote[];
   contiguous: Array<[SourceEntry, number]>;
   acks: Array<[object, Set<SourceEntry>]>;
 }
@@ -150,9 +153,12 @@ export class CollectorStore {
   private readonly listeners = new Set<StoreListener>();
   private readonly sourceCache = new Map<string, SourceEntry>();
   private dirtySources = new Set<SourceEntry>();
-  private pending: PendingRecord[] = [];
-  /** The pending records' rows, chained as they are added. */
+  /**
+   * The records taken since the last batch, as rows chained as they are added: nothing else of them is kept
+   * (records kept until their commit cost the garbage collector more than reading them back).
+   */
   private readonly packer: RowPacker;
+  private pendingGapNotes: GapNote[] = [];
   private pendingAcks = new Map<object, Set<SourceEntry>>();
   private openedGaps: Array<{ source: SourceEntry; gap: GapState }> = [];
   private filledGaps: GapState[] = [];
@@ -218,12 +224,12 @@ export class CollectorStore {
 
   /** Records taken and not yet committed (waiting for a batch, or in the writer). */
   get backlog(): number {
-    return this.pending.length + this.inFlightRecords;
+    return this.packer.count + this.inFlightRecords;
   }
 
   /** Nothing taken is waiting for a commit. */
   get settledNow(): boolean {
-    return this.pending.length === 0 && this.dirtySources.size === 0 && this.pendingAcks.size === 0 && this.inFlight.length === 0;
+    return this.packer.count === 0 && this.dirtySources.size === 0 && this.pendingAcks.size === 0 && this.inFlight.length === 0;
   }
 
   /**
@@ -236,7 +242,6 @@ export class CollectorStore {
     if (this.closing !== undefined) throw new Error('the collector store is closed');
     const event = record.event;
     let source: SourceEntry | undefined;
-    const pending: PendingRecord = { record };
     if (event !== undefined) {
       source = this.source(wellFormed(event.host), wellFormed(event.instance), wellFormed(event.app), record.receivedAt);
       const seen = observe(source.sequence, event.seq, record.receivedAt, () => ++this.lastGapId);
@@ -254,20 +259,22 @@ export class CollectorStore {
       source.events++;
       source.lastSeen = record.receivedAt;
       source.app = wellFormed(event.app);
-      pending.source = source;
-      if (seen.opened !== undefined) {
-        pending.opened = seen.opened;
-        this.openedGaps.push({ source, gap: seen.opened });
-      }
-      if (seen.filled !== undefined) {
-        pending.filled = seen.filled;
-        this.filledGaps.push(seen.filled);
+      if (seen.opened !== undefined || seen.filled !== undefined) {
+        const note: GapNote = { index: this.packer.count, source };
+        if (seen.opened !== undefined) {
+          note.opened = seen.opened;
+          this.openedGaps.push({ source, gap: seen.opened });
+        }
+        if (seen.filled !== undefined) {
+          note.filled = seen.filled;
+          this.filledGaps.push(seen.filled);
+        }
+        this.pendingGapNotes.push(note);
       }
     }
     record.id = this.nextId++;
-    this.pending.push(pending);
     packRecord(this.packer, record, source === undefined ? null : source.id);
-    if (this.pending.length >= this.batchSize || this.packer.size >= MAX_BATCH_BYTES) this.send();
+    if (this.packer.count >= this.batchSize || this.packer.size >= MAX_BATCH_BYTES) this.send();
     else this.schedule();
     return 'stored';
   }
@@ -288,7 +295,7 @@ export class CollectorStore {
 
   /** Resolves when everything taken so far is committed (without hurrying the batch). */
   settled(): Promise<void> {
-    const target = this.pending.length > 0 || this.dirtySources.size > 0 || this.pendingAcks.size > 0 ? this.batchCounter + 1 : this.batchCounter;
+    const target = this.packer.count > 0 || this.dirtySources.size > 0 || this.pendingAcks.size > 0 ? this.batchCounter + 1 : this.batchCounter;
     if (this.committedBatch >= target) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ batch: target, resolve }));
   }
@@ -298,16 +305,17 @@ export class CollectorStore {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.pending.length === 0 && this.dirtySources.size === 0 && this.pendingAcks.size === 0) return;
+    if (this.packer.count === 0 && this.dirtySources.size === 0 && this.pendingAcks.size === 0) return;
     const batch = ++this.batchCounter;
-    const count = this.pending.length;
+    const count = this.packer.count;
     const prevHash = this.sentHead;
     this.sentHead = this.packer.lastHash;
+    const rows = this.packer.take();
     const message: WriteBatch = {
       batch,
-      firstId: count > 0 ? this.pending[0].record.id : this.nextId,
+      firstId: this.nextId - count,
       count,
-      rows: this.packer.take(),
+      rows,
       prevHash,
       newSources: [],
       sourceUpdates: [],
@@ -326,9 +334,9 @@ export class CollectorStore {
       source.dirty = false;
       source.lastBatch = batch;
     }
-    this.inFlight.push({ batch, count: this.pending.length, records: this.pending, contiguous, acks: [...this.pendingAcks] });
-    this.inFlightRecords += this.pending.length;
-    this.pending = [];
+    this.inFlight.push({ batch, count, rows, gapNotes: this.pendingGapNotes, contiguous, acks: [...this.pendingAcks] });
+    this.inFlightRecords += count;
+    this.pendingGapNotes = [];
     this.pendingAcks = new Map();
     this.dirtySources = new Set();
     this.openedGaps = [];
@@ -379,10 +387,20 @@ export class CollectorStore {
       for (const source of sources) commit.acks.push({ target, host: source.host, instance: source.instance, seq: source.committedContiguous });
     }
     if (this.listeners.size === 0) return;
-    for (const item of batch.records) {
-      if (item.opened !== undefined && item.source !== undefined) this.emit('onGap', toSequenceGap(item.source, item.opened));
-      this.emit('onRecord', item.record);
-      if (item.filled !== undefined && item.source !== undefined) this.emit('onGapFilled', toSequenceGap(item.source, item.filled));
+    let wantsRecords = false;
+    for (const listener of this.listeners) if (listener.onRecord !== undefined) wantsRecords = true;
+    if (wantsRecords || batch.gapNotes.length > 0) {
+      const reader = wantsRecords ? new RowReader(batch.rows) : undefined;
+      const values = new Array<ColumnValue>(EVENT_COLUMNS.length);
+      const notes = batch.gapNotes;
+      let next = 0;
+      for (let index = 0; index < batch.count; index++) {
+        const note = next < notes.length && notes[next].index === index ? notes[next++] : undefined;
+        if (note?.opened !== undefined) this.emit('onGap', toSequenceGap(note.source, note.opened));
+        if (reader !== undefined && reader.next(values)) this.emit('onRecord', recordFromValues(values));
+        if (note?.filled !== undefined) this.emit('onGapFilled', toSequenceGap(note.source, note.filled));
+        if (reader === undefined && next === notes.length) break;
+      }
     }
     this.emit('onCommit', commit);
   }
