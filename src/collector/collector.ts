@@ -11,7 +11,7 @@ import {
   type CollectorLimits,
   type CollectorOptions,
 } from './options';
-import { recordFromFrame, type ParseNotes } from './parse';
+import { parseFrame, type ParseNotes } from './parse';
 import { PeerRateLimiter } from './rate-limit';
 import type { CollectedRecord, SequenceGap, Transport } from './record';
 import { CollectorCounters, type CollectorStats, type RejectReason } from './stats';
@@ -300,7 +300,7 @@ export class Collector {
     if (this.storeClosed) return;
     const notes = this.notes;
     this.counters.frame(transport, ip, data.length, Date.now());
-    const record = recordFromFrame(data, { receivedAt, transport, peer, truncated }, notes);
+    const record = parseFrame(data, { receivedAt, transport, peer, truncated }, notes);
     if (notes.unparseable && !truncated) this.counters.reject('unparseable', ip);
     if (notes.invalidUtf8) this.counters.reject('invalid_utf8', ip);
     if (notes.invalidEvent) this.counters.reject('invalid_event', ip);

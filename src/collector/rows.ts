@@ -1,7 +1,7 @@
 import type { AuditEvent } from '../events';
 import type { ColumnValue } from './chain';
 import type { RowPacker } from './packed-rows';
-import { structuredDataText } from './parse';
+import { structuredDataText, type ReceivedFrame } from './parse';
 import type { CollectedRecord, RecordFlag, RecordFormat, Transport } from './record';
 import { parseStructuredData } from './structured-data';
 
@@ -82,6 +82,67 @@ export function packRecord(packer: RowPacker, record: CollectedRecord, sourceId:
   for (const value of recordValues(record, sourceId)) {
     if (typeof value === 'number') packer.integer(value);
     else packer.string(value);
+  }
+  return packer.endRow();
+}
+
+/** Length in UTF-16 units of the text that valid UTF-8 bytes decode to. */
+function utf16Length(data: Uint8Array, start: number, end: number): number {
+  let units = 0;
+  for (let i = start; i < end; i++) {
+    const byte = data[i];
+    // Every byte but a continuation byte starts a character; one of four bytes is a surrogate pair.
+    if ((byte & 0xc0) !== 0x80) units += byte >= 0xf0 ? 2 : 1;
+  }
+  return units;
+}
+
+/**
+ * Write an RFC 5424 frame as the next packed row, copying its header, SD and MSG bytes as they are: the row
+ * is byte for byte the one packRecord writes for `frame.toRecord()` (decoded text where bytes were invalid).
+ */
+export function packFrame(packer: RowPacker, frame: ReceivedFrame, id: number, sourceId: number | null): Buffer {
+  const { data, origin, layout, event } = frame;
+  packer.beginRow();
+  packer.integer(id);
+  packer.string(origin.receivedAt);
+  packer.string(origin.transport);
+  packer.string(origin.peer);
+  packer.string('rfc5424');
+  packer.integer(layout.facility);
+  packer.integer(layout.severity);
+  const fields = layout.fields;
+  for (let index = 0; index < 10; index += 2) {
+    const start = fields[index];
+    if (start < 0) packer.null();
+    else packer.utf8Bytes(data, start, fields[index + 1], true, 0);
+  }
+  if (layout.sdStart < 0) packer.null();
+  else if (!layout.sdNonAscii) packer.utf8Bytes(data, layout.sdStart, layout.sdEnd, true, 0);
+  else if (layout.sdValid) packer.utf8Bytes(data, layout.sdStart, layout.sdEnd, false, utf16Length(data, layout.sdStart, layout.sdEnd));
+  else packer.string(frame.sdText() ?? null);
+  const message = frame.message;
+  if (frame.messageValid) {
+    const bytes = data.length - layout.messageStart;
+    packer.utf8Bytes(data, layout.messageStart, data.length, bytes === message.length, message.length);
+  } else {
+    packer.string(message);
+  }
+  packer.string(frame.flags === undefined ? null : frame.flags.join(','));
+  packer.string(event === undefined ? null : event.type);
+  packer.string(event === undefined ? null : event.time);
+  if (sourceId === null) packer.null();
+  else packer.integer(sourceId);
+  if (event === undefined) {
+    packer.null();
+    packer.null();
+    packer.null();
+    packer.null();
+  } else {
+    packer.integer(event.seq);
+    packer.string(optional(event.who.userId));
+    packer.string(optional(event.who.emailId));
+    packer.string(optional(event.who.ip));
   }
   return packer.endRow();
 }

@@ -4,7 +4,8 @@ import { EVENT_COLUMNS, GENESIS_HASH, type ColumnValue } from './chain';
 import { RowPacker, RowReader, type PackedRows } from './packed-rows';
 import { EventQueries, type EventQuery, type GapQuery, type SourceInfo, type StoredGap } from './queries';
 import type { CollectedRecord, SequenceGap } from './record';
-import { packRecord, recordFromValues, wellFormed } from './rows';
+import { ReceivedFrame } from './parse';
+import { packFrame, packRecord, recordFromValues, wellFormed } from './rows';
 import { emptySequence, observe, restoreSequence, type GapState, type SequenceState } from './sequence';
 import { openStoreDatabase, type WriteBatch, type WriterOptions, type WriterReply } from './store-writer';
 import { InlineChannel, ThreadChannel, type WriterChannel } from './writer-channel';
@@ -237,8 +238,9 @@ export class CollectorStore {
    * records a gap when seqs were skipped. It is committed within batchDelayMs (sooner when the batch is
    * full), then handed to the listeners. With an ackTarget, the commit summary names it with the source's
    * highest contiguous seq (for duplicates too: a sender replaying stored events needs its ACK).
+   * A record given as an object gets its id set; listeners get records read back from the store.
    */
-  add(record: CollectedRecord, ackTarget?: object): AddOutcome {
+  add(record: CollectedRecord | ReceivedFrame, ackTarget?: object): AddOutcome {
     if (this.closing !== undefined) throw new Error('the collector store is closed');
     const event = record.event;
     let source: SourceEntry | undefined;
@@ -272,8 +274,14 @@ export class CollectorStore {
         this.pendingGapNotes.push(note);
       }
     }
-    record.id = this.nextId++;
-    packRecord(this.packer, record, source === undefined ? null : source.id);
+    const id = this.nextId++;
+    const sourceId = source === undefined ? null : source.id;
+    if (record instanceof ReceivedFrame) {
+      packFrame(this.packer, record, id, sourceId);
+    } else {
+      record.id = id;
+      packRecord(this.packer, record, sourceId);
+    }
     if (this.packer.count >= this.batchSize || this.packer.size >= MAX_BATCH_BYTES) this.send();
     else this.schedule();
     return 'stored';

@@ -21,36 +21,80 @@ export interface SdExtent {
   end: number;
   /** A byte >= 0x80 occurs inside (the text must be decoded as UTF-8). */
   nonAscii: boolean;
+  /** One of the elements has this SD-ID (checkStructuredData's `wanted`). */
+  hasWanted: boolean;
+}
+
+function isNameByte(byte: number): boolean {
+  return byte >= 0x21 && byte <= 0x7e && byte !== EQUALS && byte !== CLOSE && byte !== QUOTE;
+}
+
+/** End of an SD-NAME (1..32 name bytes) starting at `start`, or -1. */
+function nameEnd(data: Uint8Array, start: number, length: number): number {
+  let pos = start;
+  const limit = Math.min(length, start + 33);
+  while (pos < limit && isNameByte(data[pos])) pos++;
+  return pos === start || pos - start > 32 ? -1 : pos;
+}
+
+function sameBytes(data: Uint8Array, start: number, end: number, name: Uint8Array): boolean {
+  if (end - start !== name.length) return false;
+  for (let i = 0; i < name.length; i++) if (data[start + i] !== name[i]) return false;
+  return true;
 }
 
 /**
- * From an opening `[`, find where the SD elements end: after a `]` (outside quotes) not followed by `[`.
- * Returns undefined when the data ends inside an element.
+ * STRUCTURED-DATA checked where it lies in the bytes, from an opening `[` to the first `]` (outside quotes)
+ * not followed by `[`: exactly what parseStructuredData accepts from the decoded text (names are ASCII, and
+ * no byte of a multi-byte or invalid UTF-8 sequence is ASCII, so bytes and text agree), without building it.
+ * Undefined when it is not valid SD, a repeated SD-ID included. `wanted` (an ASCII SD-ID) is looked for.
  */
-export function scanStructuredData(data: Buffer, start: number): SdExtent | undefined {
+export function checkStructuredData(data: Uint8Array, start: number, wanted: Uint8Array): SdExtent | undefined {
+  const length = data.length;
   let pos = start;
   let nonAscii = false;
-  const length = data.length;
-  while (pos < length && data[pos] === OPEN) {
-    pos++;
-    let inQuotes = false;
-    for (;;) {
-      if (pos >= length) return undefined;
-      const byte = data[pos];
-      if (byte >= 0x80) nonAscii = true;
-      if (inQuotes) {
-        if (byte === BACKSLASH) pos++;
-        else if (byte === QUOTE) inQuotes = false;
-      } else if (byte === QUOTE) {
-        inQuotes = true;
-      } else if (byte === CLOSE) {
+  let hasWanted = false;
+  // SD-IDs seen, to refuse a repeated one (few elements in practice; a set once there are many).
+  const ids: Array<[number, number]> = [];
+  let idSet: Set<string> | undefined;
+  do {
+    const idEnd = nameEnd(data, pos + 1, length);
+    if (idEnd < 0) return undefined;
+    const idStart = pos + 1;
+    if (idSet === undefined) {
+      for (const [from, to] of ids) if (sameBytes(data, idStart, idEnd, data.subarray(from, to))) return undefined;
+      ids.push([idStart, idEnd]);
+      if (ids.length > 8) idSet = new Set(ids.map(([from, to]) => Buffer.from(data.buffer, data.byteOffset + from, to - from).toString('latin1')));
+    } else {
+      const id = Buffer.from(data.buffer, data.byteOffset + idStart, idEnd - idStart).toString('latin1');
+      if (idSet.has(id)) return undefined;
+      idSet.add(id);
+    }
+    if (!hasWanted && sameBytes(data, idStart, idEnd, wanted)) hasWanted = true;
+    pos = idEnd;
+    while (data[pos] === SPACE) {
+      const paramEnd = nameEnd(data, pos + 1, length);
+      if (paramEnd < 0 || data[paramEnd] !== EQUALS || data[paramEnd + 1] !== QUOTE) return undefined;
+      pos = paramEnd + 2;
+      for (;;) {
+        if (pos >= length) return undefined;
+        const byte = data[pos];
+        if (byte === QUOTE) break;
+        if (byte === BACKSLASH) {
+          // Skips the escaped byte; a multi-byte character's other bytes are never a quote.
+          if (data[pos + 1] >= 0x80) nonAscii = true;
+          pos += 2;
+          continue;
+        }
+        if (byte >= 0x80) nonAscii = true;
         pos++;
-        break;
       }
       pos++;
     }
-  }
-  return { end: pos, nonAscii };
+    if (data[pos] !== CLOSE) return undefined;
+    pos++;
+  } while (pos < length && data[pos] === OPEN);
+  return { end: pos, nonAscii, hasWanted };
 }
 
 function setOwn<T>(target: Record<string, T>, key: string, value: T): void {

@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 
-/** What the syslog parsers produce: the wire fields of a message, before it becomes a CollectedRecord. */
+/** What the RFC 3164 parser produces: the wire fields of a message, before it becomes a CollectedRecord. */
 export interface ParsedMessage {
-  format: 'rfc5424' | 'rfc3164';
+  format: 'rfc3164';
   facility: number;
   severity: number;
   timestamp?: string;
@@ -10,9 +10,6 @@ export interface ParsedMessage {
   app?: string;
   procId?: string;
   msgId?: string;
-  sd?: Record<string, Record<string, string>>;
-  /** The STRUCTURED-DATA as received (decoded), when there was any. */
-  sdText?: string;
   message: string;
   invalidUtf8: boolean;
 }

@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { StreamFramer } from '../../src/collector/framing';
-import { recordFromFrame, type FrameOrigin, type ParseNotes } from '../../src/collector/parse';
+import { GENESIS_HASH } from '../../src/collector/chain';
+import { RowPacker } from '../../src/collector/packed-rows';
+import { ReceivedFrame, parseFrame, recordFromFrame, type FrameOrigin, type ParseNotes } from '../../src/collector/parse';
+import { isTimestamp } from '../../src/collector/rfc5424';
+import { packFrame, packRecord } from '../../src/collector/rows';
 import type { CollectedRecord } from '../../src/collector/record';
 import { format5424, loginFail, newSource, octet } from './helpers';
 
@@ -210,5 +214,70 @@ describe('properties', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('RFC 5424 frames packed from their bytes', () => {
+  const source = newSource();
+  const ours = fc
+    .record({ description: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }), userId: fc.option(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }), { nil: undefined }) })
+    .map(({ description, userId }) => format5424(loginFail(source, { description, who: { ip: '10.0.0.7', userId } })));
+  const theirs = fc.constantFrom(
+    '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 -',
+    '<0>1 - - - - - - hi',
+    '<13>1 2026-01-01T00:00:00+01:00 h a 1 m [x@1 v="é\\\\\\"✓"][meta sequenceId="3"] grüße 😀',
+    '<13>1 - h a - - [a09@32473 instance="i"] {"not":"an event"}',
+    '<13>1 - h a - - - \uFEFFwith a BOM',
+  );
+  // Any byte anywhere: invalid UTF-8 in SD or MSG, broken syntax (then it is not RFC 5424 at all).
+  const frame = fc.tuple(fc.oneof(ours, theirs), fc.option(fc.tuple(fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 3 })), { nil: undefined })).map(([text, insert]) => {
+    const bytes = Buffer.from(text);
+    if (insert === undefined) return bytes;
+    const at = insert[0] % (bytes.length + 1);
+    return Buffer.concat([bytes.subarray(0, at), Buffer.from(insert[1]), bytes.subarray(at)]);
+  });
+
+  it('property: the row packed from the bytes is the row of the record, byte for byte (so the same hash)', () => {
+    let frames = 0;
+    fc.assert(
+      fc.property(frame, fc.nat({ max: 1e9 }), (data, id) => {
+        const parsed = parseFrame(data, origin);
+        if (!(parsed instanceof ReceivedFrame)) return;
+        frames++;
+        const sourceId = parsed.event === undefined ? null : 7;
+        const fromBytes = new RowPacker(GENESIS_HASH, undefined, 1, 16);
+        const fromRecord = new RowPacker(GENESIS_HASH, undefined, 1, 16);
+        const hash = packFrame(fromBytes, parsed, id + 1, sourceId);
+        const record = recordFromFrame(data, origin);
+        record.id = id + 1;
+        expect(hash).toEqual(packRecord(fromRecord, record, sourceId));
+        const [a, b] = [fromBytes.take(), fromRecord.take()];
+        expect(Buffer.from(a.bytes)).toEqual(Buffer.from(b.bytes));
+        expect(a.columns).toEqual(b.columns);
+      }),
+      { numRuns: 800 },
+    );
+    expect(frames).toBeGreaterThan(250);
+  });
+});
+
+describe('RFC 5424 TIMESTAMP', () => {
+  const PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+  it('property: the byte check accepts exactly what the RFC 3339 pattern does', () => {
+    const valid = fc
+      .tuple(fc.date({ min: new Date(0), max: new Date(Date.UTC(9999, 0)), noInvalidDate: true }), fc.string({ unit: fc.constantFrom('0', '5', '9'), maxLength: 11 }), fc.constantFrom('Z', '+01:00', '-07:30', '+1:00', 'z', ''))
+      .map(([date, fraction, zone]) => `${date.toISOString().slice(0, 19)}${fraction.length > 0 ? `.${fraction}` : ''}${zone}`);
+    const mutated = fc.tuple(valid, fc.nat(), fc.constantFrom('x', '-', ':', '.', '1', 'T', ' ', '')).map(([text, at, char]) => {
+      const cut = at % (text.length + 1);
+      return text.slice(0, cut) + char + text.slice(cut + (char === '' ? 1 : 0));
+    });
+    fc.assert(
+      fc.property(fc.oneof(valid, mutated), (text) => {
+        const bytes = Buffer.from(`<${text}>`);
+        expect(isTimestamp(bytes, 1, bytes.length - 1)).toBe(PATTERN.test(text));
+      }),
+      { numRuns: 3000 },
+    );
+    expect(isTimestamp(Buffer.from('2003-10-11T22:14:15.003Z'), 0, 24)).toBe(true);
   });
 });

@@ -1,6 +1,33 @@
 import fc from 'fast-check';
 import { canonicalContent } from '../../src/collector/chain';
-import { formatStructuredData, parseStructuredData, scanStructuredData } from '../../src/collector/structured-data';
+import { checkStructuredData, formatStructuredData, parseStructuredData } from '../../src/collector/structured-data';
+
+const A09 = Buffer.from('a09@32473');
+
+/** The reference: where SD ends (first `]` outside quotes not followed by `[`), then the text parser on it. */
+function referenceCheck(bytes: Buffer): { end: number; ids: string[] } | undefined {
+  let pos = 0;
+  while (pos < bytes.length && bytes[pos] === 0x5b) {
+    pos++;
+    let inQuotes = false;
+    for (;;) {
+      if (pos >= bytes.length) return undefined;
+      const byte = bytes[pos];
+      if (inQuotes) {
+        if (byte === 0x5c) pos++;
+        else if (byte === 0x22) inQuotes = false;
+      } else if (byte === 0x22) {
+        inQuotes = true;
+      } else if (byte === 0x5d) {
+        pos++;
+        break;
+      }
+      pos++;
+    }
+  }
+  const sd = parseStructuredData(bytes.toString('utf8', 0, pos));
+  return sd === undefined ? undefined : { end: pos, ids: Object.keys(sd) };
+}
 
 const sdName = fc.string({ minLength: 1, maxLength: 32 }).filter((name) => /^[!#-\\^-~]+$/.test(name) && !name.includes('='));
 const sdValue = fc.string({ unit: 'grapheme', maxLength: 40 });
@@ -13,7 +40,7 @@ describe('structured data', () => {
         const text = formatStructuredData(sd);
         expect(parseStructuredData(text)).toEqual(sd);
         const bytes = Buffer.from(`${text} ${rest}`);
-        expect(scanStructuredData(bytes, 0)?.end).toBe(Buffer.byteLength(text));
+        expect(checkStructuredData(bytes, 0, A09)?.end).toBe(Buffer.byteLength(text));
       }),
       { numRuns: 500 },
     );
@@ -24,7 +51,44 @@ describe('structured data', () => {
     for (const bad of ['', 'x', '[', '[a', '[a b]', '[a b="c]', '[a b="c"', '[a b=c]', '[a][a]', `[${'n'.repeat(33)}]`, '[a b="c"]x']) {
       expect(parseStructuredData(bad)).toBeUndefined();
     }
-    expect(scanStructuredData(Buffer.from('[a b="c\\"]'), 0)).toBeUndefined();
+    expect(checkStructuredData(Buffer.from('[a b="c\\"]'), 0, A09)).toBeUndefined();
+    for (const bad of ['[', '[a', '[a b]', '[a b="c]', '[a b="c"', '[a b=c]', '[a][a]', `[${'n'.repeat(33)}]`, '[a b="c"][', '[a b="c"][]']) {
+      expect(checkStructuredData(Buffer.from(bad), 0, A09)).toBeUndefined();
+    }
+    // What follows the SD is not its business: it ends where the SD does.
+    expect(checkStructuredData(Buffer.from('[a b="c"]x'), 0, A09)).toEqual({ end: 9, nonAscii: false, hasWanted: false });
+    // Many elements: a repeated SD-ID is still found (past the few compared one by one).
+    const many = Array.from({ length: 40 }, (_, index) => `[id${index}]`).join('');
+    expect(checkStructuredData(Buffer.from(many), 0, A09)?.end).toBe(many.length);
+    expect(checkStructuredData(Buffer.from(`${many}[id7]`), 0, A09)).toBeUndefined();
+  });
+
+  it('property: the byte check accepts exactly what the text parser does, ends where it does, and finds a09@32473', () => {
+    const piece = fc.constantFrom('[', ']', '"', '\\', '=', ' ', 'a', 'b', 'a09@32473', 'x@1', 'é', '✓', '😀', '\uFFFD', 'meta', 'v="1"', '\n');
+    const junk = fc.uint8Array({ minLength: 1, maxLength: 3 }).map((bytes) => Buffer.from(bytes));
+    const text = fc.oneof(
+      fc.array(piece, { maxLength: 24 }).map((parts) => `[${parts.join('')}`),
+      sdObject.map(formatStructuredData),
+      fc.tuple(sdObject, fc.constantFrom('a09@32473', 'meta')).map(([sd, id]) => formatStructuredData({ ...sd, [id]: { v: 'x' } })),
+    );
+    fc.assert(
+      fc.property(text, fc.option(junk, { nil: undefined }), fc.nat(), fc.string({ maxLength: 8 }), (sd, inserted, at, rest) => {
+        let bytes = Buffer.from(`${sd}${rest}`);
+        if (inserted !== undefined) {
+          const cut = at % (bytes.length + 1);
+          bytes = Buffer.concat([bytes.subarray(0, cut), inserted, bytes.subarray(cut)]);
+        }
+        if (bytes[0] !== 0x5b) return;
+        const expected = referenceCheck(bytes);
+        const checked = checkStructuredData(bytes, 0, A09);
+        if (expected === undefined) {
+          expect(checked).toBeUndefined();
+        } else {
+          expect(checked).toEqual({ end: expected.end, nonAscii: bytes.subarray(0, expected.end).some((byte) => byte >= 0x80), hasWanted: expected.ids.includes('a09@32473') });
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('keeps __proto__ as an own property, not a prototype', () => {
