@@ -187,11 +187,36 @@ export function rowToRecord(row: EventRow): CollectedRecord {
   return recordFromValues(rowValues(row));
 }
 
+const SD_TEXT = Symbol('sdText');
+type LazyRecord = CollectedRecord & { [SD_TEXT]: string };
+
+function defineSd(record: CollectedRecord, value: CollectedRecord['sd']): void {
+  Object.defineProperty(record, 'sd', { value, writable: true, enumerable: true, configurable: true });
+}
+
+/**
+ * `record.sd` as an own enumerable property parsed from the stored text when first read, then a plain one:
+ * most listeners (the detector) never read it, and parsing it costs more than the rest of the record.
+ */
+const LAZY_SD: PropertyDescriptor = {
+  get(this: LazyRecord) {
+    const sd = parseStructuredData(this[SD_TEXT]);
+    defineSd(this, sd);
+    return sd;
+  },
+  set(this: CollectedRecord, value: CollectedRecord['sd']) {
+    defineSd(this, value);
+  },
+  enumerable: true,
+  configurable: true,
+};
+
 /**
  * The record a row holds, from its column values (EVENT_COLUMNS order): what queries return, and what
- * listeners get after the commit (read back from the committed batch), so both are the same.
+ * listeners get after the commit (read back from the committed batch), so both are the same. `parsedEvent`:
+ * the event MSG holds, when it was already read from it.
  */
-export function recordFromValues(values: readonly ColumnValue[]): CollectedRecord {
+export function recordFromValues(values: readonly ColumnValue[], parsedEvent?: AuditEvent): CollectedRecord {
   const record: CollectedRecord = {
     id: values[0] as number,
     receivedAt: values[1] as string,
@@ -208,11 +233,11 @@ export function recordFromValues(values: readonly ColumnValue[]): CollectedRecor
   if (values[10] !== null) record.procId = values[10] as string;
   if (values[11] !== null) record.msgId = values[11] as string;
   if (values[12] !== null) {
-    const sd = parseStructuredData(values[12] as string);
-    if (sd !== undefined) record.sd = sd;
+    Object.defineProperty(record, SD_TEXT, { value: values[12] });
+    Object.defineProperty(record, 'sd', LAZY_SD);
   }
   if (values[15] !== null) {
-    const event = parseJson<AuditEvent>(record.message);
+    const event = parsedEvent ?? parseJson<AuditEvent>(record.message);
     if (event !== undefined) record.event = event;
   }
   if (values[14] !== null) record.flags = (values[14] as string).split(',') as RecordFlag[];

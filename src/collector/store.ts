@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { EVENT_COLUMNS, GENESIS_HASH, type ColumnValue } from './chain';
 import { RowPacker, RowReader, type PackedRows } from './packed-rows';
 import { EventQueries, type EventQuery, type GapQuery, type SourceInfo, type StoredGap } from './queries';
+import type { AuditEvent } from '../events';
 import type { CollectedRecord, SequenceGap } from './record';
 import { ReceivedFrame } from './parse';
 import { packFrame, packRecord, recordFromValues, wellFormed } from './rows';
@@ -108,6 +109,7 @@ interface InFlightBatch {
   count: number;
   /** The batch's rows: after the commit, listeners get records read back from them. */
   rows: PackedRows;
+  events: Array<AuditEvent | undefined>;
   gapNotes: GapNote[];
   contiguous: Array<[SourceEntry, number]>;
   acks: Array<[object, Set<SourceEntry>]>;
@@ -160,6 +162,12 @@ export class CollectorStore {
    */
   private readonly packer: RowPacker;
   private pendingGapNotes: GapNote[] = [];
+  /**
+   * The events read at intake, by row index, kept for the listeners while someone listens for records
+   * (cheaper than parsing MSG again after the commit; a row without one is read back from its MSG).
+   */
+  private pendingEvents: Array<AuditEvent | undefined> = [];
+  private recordListeners = 0;
   private pendingAcks = new Map<object, Set<SourceEntry>>();
   private openedGaps: Array<{ source: SourceEntry; gap: GapState }> = [];
   private filledGaps: GapState[] = [];
@@ -219,8 +227,14 @@ export class CollectorStore {
   }
 
   subscribe(listener: StoreListener): () => void {
+    if (this.listeners.has(listener)) return () => this.unsubscribe(listener);
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (listener.onRecord !== undefined) this.recordListeners++;
+    return () => this.unsubscribe(listener);
+  }
+
+  private unsubscribe(listener: StoreListener): void {
+    if (this.listeners.delete(listener) && listener.onRecord !== undefined) this.recordListeners--;
   }
 
   /** Records taken and not yet committed (waiting for a batch, or in the writer). */
@@ -278,6 +292,7 @@ export class CollectorStore {
     const sourceId = source === undefined ? null : source.id;
     if (record instanceof ReceivedFrame) {
       packFrame(this.packer, record, id, sourceId);
+      if (this.recordListeners > 0 && record.event !== undefined) this.pendingEvents[this.packer.count - 1] = record.event;
     } else {
       record.id = id;
       packRecord(this.packer, record, sourceId);
@@ -342,7 +357,8 @@ export class CollectorStore {
       source.dirty = false;
       source.lastBatch = batch;
     }
-    this.inFlight.push({ batch, count, rows, gapNotes: this.pendingGapNotes, contiguous, acks: [...this.pendingAcks] });
+    this.inFlight.push({ batch, count, rows, events: this.pendingEvents, gapNotes: this.pendingGapNotes, contiguous, acks: [...this.pendingAcks] });
+    this.pendingEvents = [];
     this.inFlightRecords += count;
     this.pendingGapNotes = [];
     this.pendingAcks = new Map();
@@ -395,8 +411,7 @@ export class CollectorStore {
       for (const source of sources) commit.acks.push({ target, host: source.host, instance: source.instance, seq: source.committedContiguous });
     }
     if (this.listeners.size === 0) return;
-    let wantsRecords = false;
-    for (const listener of this.listeners) if (listener.onRecord !== undefined) wantsRecords = true;
+    const wantsRecords = this.recordListeners > 0;
     if (wantsRecords || batch.gapNotes.length > 0) {
       const reader = wantsRecords ? new RowReader(batch.rows) : undefined;
       const values = new Array<ColumnValue>(EVENT_COLUMNS.length);
@@ -405,7 +420,7 @@ export class CollectorStore {
       for (let index = 0; index < batch.count; index++) {
         const note = next < notes.length && notes[next].index === index ? notes[next++] : undefined;
         if (note?.opened !== undefined) this.emit('onGap', toSequenceGap(note.source, note.opened));
-        if (reader !== undefined && reader.next(values)) this.emit('onRecord', recordFromValues(values));
+        if (reader !== undefined && reader.next(values)) this.emit('onRecord', recordFromValues(values, batch.events[index]));
         if (note?.filled !== undefined) this.emit('onGapFilled', toSequenceGap(note.source, note.filled));
         if (reader === undefined && next === notes.length) break;
       }

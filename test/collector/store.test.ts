@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { CollectedRecord, SequenceGap } from '../../src/collector/record';
-import { recordFromFrame } from '../../src/collector/parse';
+import { parseFrame, recordFromFrame, type FrameOrigin } from '../../src/collector/parse';
 import { CollectorStore, type StoreOptions } from '../../src/collector/store';
 import { verifyChain } from '../../src/collector/verify';
 import type { AuditEvent } from '../../src/events';
@@ -20,6 +20,8 @@ function receivedAt(): string {
   clock += 1000;
   return new Date(clock).toISOString();
 }
+
+const origin: FrameOrigin = { receivedAt: '2026-03-01T09:00:00.000Z', transport: 'tcp', peer: '127.0.0.1:999', truncated: false };
 
 function eventRecord(event: AuditEvent, peer = '127.0.0.1:1000'): CollectedRecord {
   return recordFromFrame(Buffer.from(format5424(event)), { receivedAt: receivedAt(), transport: 'tcp', peer, truncated: false });
@@ -80,6 +82,29 @@ describe.each(['thread', 'inline'] as const)('CollectorStore (%s writer)', (mode
     reader.close();
     expect(seen.records[0].event).toEqual(first.event);
     expect(store.events({ order: 'asc' })).toEqual(seen.records);
+    await store.close();
+  });
+
+  it('gives listeners and queries the record as it was parsed, from a frame or a record, SD included', async () => {
+    const { store, seen } = open(dbPath());
+    const source = newSource();
+    const wire = Buffer.from(format5424(loginFail(source)));
+    const other = Buffer.from('<13>1 2026-01-01T00:00:00Z h app 1 m [x@1 v="é\\"q"] grüße');
+    const expected = [recordFromFrame(wire, origin), recordFromFrame(other, origin)];
+    store.add(parseFrame(wire, origin));
+    store.add(parseFrame(other, origin));
+    await store.settled();
+    expected.forEach((record, index) => (record.id = index + 1));
+    expect(seen.records).toEqual(expected);
+    expect(store.events({ order: 'asc' })).toEqual(expected);
+    const [live] = seen.records;
+    expect(live.sd?.['a09@32473'].instance).toBe(source.instance);
+    // SD is an own enumerable property like any other: spread and JSON carry it, and it can be replaced.
+    expect({ ...seen.records[1] }.sd).toEqual({ 'x@1': { v: 'é"q' } });
+    expect(JSON.parse(JSON.stringify(store.event(2))).sd).toEqual({ 'x@1': { v: 'é"q' } });
+    const replaced = store.event(2)!;
+    replaced.sd = { y: {} };
+    expect(replaced.sd).toEqual({ y: {} });
     await store.close();
   });
 
