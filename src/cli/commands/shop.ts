@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAuditLogger, type AuditLogger } from '../../ship';
 import { createShop, generateShopKeys, type CollectorAddress, type Shop, type ShopMode } from '../../shop';
-import { UsageError, UserError, usageErrors, type Command } from '../command';
+import { UsageError, UserError, untilSignal, usageErrors, type Command } from '../command';
 
 const MODES: readonly ShopMode[] = ['stock', 'naive', 'fixed'];
 
@@ -140,18 +140,6 @@ function hmacKey(): string | undefined {
 function preloadActive(): boolean {
   const options = process.env.NODE_OPTIONS ?? '';
   return options.includes('register.cjs') && (process.env.A09_MODE ?? 'fixed') !== 'off';
-}
-
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 function listenFailure(error: unknown, host: string, port: number): Error {
