@@ -51,6 +51,8 @@ export class RowPacker {
   private head: Buffer;
 
   private readonly minimumBytes: number;
+  /** Buffers of committed batches, written over by the next ones (allocating and zeroing them costs). */
+  private readonly spare: PackedRows[] = [];
 
   constructor(
     head: Buffer,
@@ -89,12 +91,27 @@ export class RowPacker {
     };
     // Sized for a batch like this one: one batch of huge frames does not keep huge buffers for the next.
     this.byteCapacity = Math.max(this.minimumBytes, Math.ceil(this.pos * 1.25));
-    this.bytes = sharedBytes(this.byteCapacity);
-    this.columns = new Float64Array(new SharedArrayBuffer(this.rowCapacity * COLUMN_COUNT * 8));
-    this.hashes = sharedBytes(this.rowCapacity * 32);
+    const spare = this.spare.pop();
+    if (spare !== undefined && spare.bytes.buffer.byteLength >= this.byteCapacity && spare.bytes.buffer.byteLength <= this.byteCapacity * 4 && spare.hashes.buffer.byteLength >= this.rowCapacity * 32) {
+      this.bytes = Buffer.from(spare.bytes.buffer);
+      this.columns = new Float64Array(spare.columns.buffer);
+      this.hashes = Buffer.from(spare.hashes.buffer);
+    } else {
+      this.bytes = sharedBytes(this.byteCapacity);
+      this.columns = new Float64Array(new SharedArrayBuffer(this.rowCapacity * COLUMN_COUNT * 8));
+      this.hashes = sharedBytes(this.rowCapacity * 32);
+    }
     this.pos = 0;
     this.rows = 0;
     return rows;
+  }
+
+  /**
+   * Hand back the rows of a batch nobody reads any more (committed, and handed to the listeners): their
+   * buffers are written over by a later batch.
+   */
+  recycle(rows: PackedRows): void {
+    if (this.spare.length < 4) this.spare.push(rows);
   }
 
   beginRow(): void {
@@ -227,14 +244,27 @@ export class RowPacker {
   }
 }
 
+/** Buffer's own decoders (what toString(encoding, start, end) calls after checking its arguments). */
+interface SliceableBuffer extends Buffer {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+}
+
+/** Short values that repeat from row to row (transport, peer, host, app, type...) are compared, not decoded again. */
+const REUSE_UP_TO = 64;
+
 /** Reads the rows of a PackedRows back, in order, as column values (EVENT_COLUMNS order). */
 export class RowReader {
-  private readonly bytes: Buffer;
+  private readonly bytes: SliceableBuffer;
   private pos = 0;
   private row = 0;
+  /** Per column: where the previous row's string lay, and the string. */
+  private readonly lastStart = new Array<number>(COLUMN_COUNT).fill(0);
+  private readonly lastEnd = new Array<number>(COLUMN_COUNT).fill(-1);
+  private readonly lastValue = new Array<string>(COLUMN_COUNT).fill('');
 
   constructor(private readonly rows: PackedRows) {
-    this.bytes = Buffer.from(rows.bytes.buffer, rows.bytes.byteOffset, rows.bytes.byteLength);
+    this.bytes = Buffer.from(rows.bytes.buffer, rows.bytes.byteOffset, rows.bytes.byteLength) as SliceableBuffer;
   }
 
   /** The next row's values into `values` (reused by the caller); false after the last row. */
@@ -257,14 +287,20 @@ export class RowReader {
       } else {
         while (bytes[pos] !== COLON) pos++;
         const start = pos + 1;
-        const end = columns[column];
-        if (end >= 0) {
-          values[i] = bytes.toString('latin1', start, end);
-          pos = end;
+        const mark = columns[column];
+        const end = mark >= 0 ? mark : -mark;
+        const length = end - start;
+        const lastStart = this.lastStart[i];
+        if (length <= REUSE_UP_TO && this.lastEnd[i] - lastStart === length && sameRange(bytes, lastStart, start, length)) {
+          values[i] = this.lastValue[i];
         } else {
-          values[i] = bytes.toString('utf8', start, -end);
-          pos = -end;
+          const value = mark >= 0 ? bytes.latin1Slice(start, end) : bytes.utf8Slice(start, end);
+          values[i] = value;
+          this.lastValue[i] = value;
         }
+        this.lastStart[i] = start;
+        this.lastEnd[i] = end;
+        pos = end;
       }
     }
     this.pos = pos;
@@ -277,4 +313,9 @@ export class RowReader {
     const hashes = this.rows.hashes;
     return Buffer.from(hashes.buffer, hashes.byteOffset + (this.row - 1) * 32, 32);
   }
+}
+
+function sameRange(bytes: Uint8Array, a: number, b: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (bytes[a + i] !== bytes[b + i]) return false;
+  return true;
 }

@@ -183,7 +183,8 @@ export class BatchWriter {
     for (const gap of batch.newGaps) this.insertGap.run(gap);
     for (const gap of batch.filledGaps) this.fillGap.run(gap);
     for (const update of batch.sourceUpdates) this.updateSource.run(update);
-    return prev;
+    // A copy: the batch's buffers are reused by the store once it is committed.
+    return prev === head ? head : Buffer.from(prev);
   }
 
   close(): void {

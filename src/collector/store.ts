@@ -393,6 +393,8 @@ export class CollectorStore {
     for (const [source, seq] of done.contiguous) source.committedContiguous = seq;
     this.evictSources();
     this.dispatch(done, { firstId, lastId: this.committedId, committedAt: result.committedAt, acks: [] });
+    // Committed (the writer is done with it) and read back for the listeners: its buffers can be reused.
+    this.packer.recycle(done.rows);
     const ready = this.waiters.filter((waiter) => waiter.batch <= this.committedBatch);
     if (ready.length > 0) {
       this.waiters = this.waiters.filter((waiter) => waiter.batch > this.committedBatch);

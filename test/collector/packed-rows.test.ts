@@ -8,7 +8,9 @@ const COLUMNS = EVENT_COLUMNS.length;
 /** Any UTF-16 text, lone surrogates included (they are stored as U+FFFD). */
 const anyText = fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 80 }).map((codes) => String.fromCharCode(...codes));
 const text = fc.oneof(fc.string({ maxLength: 60 }), anyText, fc.string({ unit: 'grapheme', maxLength: 30 }));
-const value: fc.Arbitrary<ColumnValue> = fc.oneof(fc.constant(null), fc.maxSafeInteger(), text);
+// Values that repeat from row to row (the reader reuses the previous row's string when the bytes match).
+const repeated = fc.constantFrom('tcp', 'rfc5424', 'shop-1', 'é', 'ab', 'abc', '');
+const value: fc.Arbitrary<ColumnValue> = fc.oneof(fc.constant(null), fc.maxSafeInteger(), text, repeated, repeated);
 const row = fc.array(value, { minLength: COLUMNS, maxLength: COLUMNS });
 
 function pack(packer: RowPacker, values: ColumnValue[]): Buffer {
