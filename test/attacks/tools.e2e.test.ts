@@ -38,7 +38,10 @@ describe('dast-scan --tools', () => {
     (findTool(tool) !== undefined ? it : it.skip)(`${tool} is recorded on the fixed shop and fires the same alerts`, () => {
       const fixed = report!.scenarios[0]!.results.find((r) => r.target === 'fixed')!;
       const check = fixed.checks.find((c) => c.id === `tool:${tool}`);
-      expect(check).toMatchObject({ passed: true });
+      // The whole check (its detail says what ran, what was recorded, which alerts fired) shows on a failure.
+      expect({ passed: check?.passed, detail: check?.detail, tools: fixed.evidence.observations.filter((line) => line.startsWith(`${tool} `)) }).toEqual(
+        expect.objectContaining({ passed: true }),
+      );
       expect(fixed.evidence.alerts.map((a) => a.type)).toContain('malicious_attack_tool');
       expect(fixed.evidence.observations.some((line) => line.startsWith(`${tool} `))).toBe(true);
       const stock = report!.scenarios[0]!.results.find((r) => r.target === 'stock')!;

@@ -113,8 +113,9 @@ function growth(subject: Subject, unit: string, from: number, to: number): numbe
   subject(small);
   const measure = (): number => bestTime(subject, large, 1, 2) / bestTime(subject, small, smallCalls, 2);
   let best = measure();
-  // Retry a miss, but not a clear failure: a quadratic scanner shows ~100x and each retry costs seconds.
-  for (let retry = 0; retry < 2 && best >= MAX_RATIO && best < 3 * MAX_RATIO; retry += 1) best = Math.min(best, measure());
+  // Retry a miss: one GC pause inside the single large call has shown 100x under a loaded CI run. A real
+  // quadratic scanner fails every retry; `ratio` meets it first at 10 KB -> 100 KB, where retries are cheap.
+  for (let retry = 0; retry < 3 && best >= MAX_RATIO && best < 10 * MAX_RATIO; retry += 1) best = Math.min(best, measure());
   return best;
 }
 
