@@ -55,7 +55,7 @@ export class StreamFramer {
   private countDigits = 0;
   /** Octet state: bytes of the frame still to come (kept or discarded). */
   private remaining = 0;
-  private parts: Buffer[] = [];
+  private readonly parts: Buffer[] = [];
   private keptBytes = 0;
   /** Bytes beyond the cap were discarded. */
   private overCap = false;
@@ -203,7 +203,7 @@ export class StreamFramer {
   }
 
   private resetParts(): void {
-    this.parts = [];
+    this.parts.length = 0;
     this.keptBytes = 0;
     this.overCap = false;
     this.cutShort = false;

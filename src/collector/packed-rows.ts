@@ -51,6 +51,8 @@ export class RowPacker {
   private head: Buffer;
 
   private readonly minimumBytes: number;
+  /** Where the last origin columns were written (origin()). */
+  private lastOrigin: { receivedAt: string; transport: string; peer: string; format: string; bytes: Buffer; start: number; end: number; marks: number[] } | undefined;
   /** Buffers of committed batches, written over by the next ones (allocating and zeroing them costs). */
   private readonly spare: PackedRows[] = [];
 
@@ -151,15 +153,46 @@ export class RowPacker {
   }
 
   integer(value: number): void {
-    const text = String(value);
-    this.reserve(text.length + 2);
-    const bytes = this.bytes;
-    let at = this.pos;
-    bytes[at++] = HASH_SIGN;
-    for (let i = 0; i < text.length; i++) bytes[at++] = text.charCodeAt(i);
-    bytes[at++] = SEMICOLON;
-    this.pos = at;
+    this.reserve(24);
+    this.bytes[this.pos++] = HASH_SIGN;
+    this.decimal(value);
+    this.bytes[this.pos++] = SEMICOLON;
     this.columns[this.column++] = value;
+  }
+
+  /**
+   * The received_at, transport, peer and format columns: the same for every frame of a chunk, so written
+   * once and then copied from the previous row while the strings are the same ones.
+   */
+  origin(receivedAt: string, transport: string, peer: string, format: string): void {
+    const last = this.lastOrigin;
+    if (last !== undefined && last.receivedAt === receivedAt && last.peer === peer && last.transport === transport && last.format === format && last.bytes === this.bytes) {
+      const length = last.end - last.start;
+      this.reserve(length);
+      const bytes = this.bytes;
+      const shift = this.pos - last.start;
+      if (length <= SHORT * 2) {
+        for (let i = 0; i < length; i++) bytes[this.pos + i] = bytes[last.start + i];
+      } else {
+        bytes.copyWithin(this.pos, last.start, last.end);
+      }
+      for (let i = 0; i < 4; i++) {
+        const mark = last.marks[i];
+        this.columns[this.column++] = mark >= 0 ? mark + shift : mark - shift;
+      }
+      last.start += shift;
+      last.end += shift;
+      for (let i = 0; i < 4; i++) last.marks[i] = this.columns[this.column - 4 + i];
+      this.pos += length;
+      return;
+    }
+    const start = this.pos;
+    this.string(receivedAt);
+    this.string(transport);
+    this.string(peer);
+    this.string(format);
+    const marks = Array.from(this.columns.subarray(this.column - 4, this.column));
+    this.lastOrigin = { receivedAt, transport, peer, format, bytes: this.bytes, start, end: this.pos, marks };
   }
 
   /** A string column (NULL when null). The string must be well-formed (rows.ts wellFormed) or come from decoding. */
@@ -213,13 +246,29 @@ export class RowPacker {
   }
 
   private lengthPrefix(length: number): void {
-    const text = String(length);
-    this.reserve(text.length + 1);
+    this.reserve(17);
+    this.decimal(length);
+    this.bytes[this.pos++] = COLON;
+  }
+
+  /** A number as `String(value)` writes it, in ASCII; non-negative safe integers without making the string. */
+  private decimal(value: number): void {
     const bytes = this.bytes;
-    let at = this.pos;
-    for (let i = 0; i < text.length; i++) bytes[at++] = text.charCodeAt(i);
-    bytes[at++] = COLON;
+    if (!Number.isSafeInteger(value) || value < 0) {
+      const text = String(value);
+      this.reserve(text.length);
+      for (let i = 0; i < text.length; i++) bytes[this.pos++] = text.charCodeAt(i);
+      return;
+    }
+    let digits = 1;
+    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    let at = this.pos + digits;
     this.pos = at;
+    let rest = value;
+    do {
+      bytes[--at] = 0x30 + (rest % 10);
+      rest = Math.floor(rest / 10);
+    } while (rest > 0);
   }
 
   private reserve(extra: number): void {

@@ -105,10 +105,7 @@ export function packFrame(packer: RowPacker, frame: ReceivedFrame, id: number, s
   const { data, origin, layout, event } = frame;
   packer.beginRow();
   packer.integer(id);
-  packer.string(origin.receivedAt);
-  packer.string(origin.transport);
-  packer.string(origin.peer);
-  packer.string('rfc5424');
+  packer.origin(origin.receivedAt, origin.transport, origin.peer, 'rfc5424');
   packer.integer(layout.facility);
   packer.integer(layout.severity);
   const fields = layout.fields;

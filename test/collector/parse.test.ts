@@ -261,6 +261,34 @@ describe('RFC 5424 frames packed from their bytes', () => {
   });
 });
 
+describe('RFC 5424 frames packed from their bytes, many to a batch', () => {
+  it('property: rows of frames from the same or other connections (origin columns reused) equal the rows of their records', () => {
+    const source = newSource();
+    const origins: FrameOrigin[] = [origin, { ...origin, peer: '[::1]:5', transport: 'tls' }, { ...origin, receivedAt: '2026-01-02T03:04:05.007Z' }];
+    const item = fc.tuple(fc.nat({ max: 2 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }));
+    fc.assert(
+      fc.property(fc.array(item, { minLength: 1, maxLength: 12 }), fc.nat({ max: 64 }), (items, capacity) => {
+        const fromBytes = new RowPacker(GENESIS_HASH, undefined, 1, 1 + capacity);
+        const fromRecords = new RowPacker(GENESIS_HASH, undefined, 1, 1 + capacity);
+        items.forEach(([which, description], index) => {
+          const data = Buffer.from(format5424(loginFail(source, { description })));
+          const parsed = parseFrame(data, origins[which]);
+          if (!(parsed instanceof ReceivedFrame)) throw new Error('not RFC 5424');
+          packFrame(fromBytes, parsed, index + 1, 3);
+          const record = recordFromFrame(data, origins[which]);
+          record.id = index + 1;
+          packRecord(fromRecords, record, 3);
+        });
+        expect(fromBytes.lastHash).toEqual(fromRecords.lastHash);
+        const [a, b] = [fromBytes.take(), fromRecords.take()];
+        expect(Buffer.from(a.bytes)).toEqual(Buffer.from(b.bytes));
+        expect(a.columns).toEqual(b.columns);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('RFC 5424 TIMESTAMP', () => {
   const PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
   it('property: the byte check accepts exactly what the RFC 3339 pattern does', () => {
