@@ -111,8 +111,10 @@ export const dastScan: TargetScenario = {
     }
 
     // The tools connect from the default source address, not the scenario's own.
+    // Wait for each tool's own kind of alert too: on a loaded machine hydra's and sqlmap's arrive after the probe's.
+    const toolAlerts = [...(toolsWanted.includes('hydra') ? ['authn_login_fail_max'] : []), ...(toolsWanted.includes('sqlmap') ? ['malicious_sqli'] : [])];
     const view = await run.observe({
-      expectAlerts: ['malicious_probe', ...(toolsWanted.length > 0 ? ['malicious_attack_tool'] : [])],
+      expectAlerts: ['malicious_probe', ...(toolsWanted.length > 0 ? ['malicious_attack_tool', ...toolAlerts] : [])],
       ...(toolRuns.length > 0 && { alsoFrom: ['127.0.0.1', '::1', '::ffff:127.0.0.1'] }),
     });
     const scanAlerts = view.alerts.filter((alert) => SCAN_ALERTS.includes(alert.type) && alert.afterMs !== undefined);
