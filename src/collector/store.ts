@@ -155,6 +155,8 @@ export class CollectorStore {
   private readonly onError: (error: Error) => void;
   private readonly listeners = new Set<StoreListener>();
   private readonly sourceCache = new Map<string, SourceEntry>();
+  /** The source of the last event taken (always one of sourceCache's). */
+  private lastSource: SourceEntry | undefined;
   private dirtySources = new Set<SourceEntry>();
   /**
    * The records taken since the last batch, as rows chained as they are added: nothing else of them is kept
@@ -259,7 +261,10 @@ export class CollectorStore {
     const event = record.event;
     let source: SourceEntry | undefined;
     if (event !== undefined) {
-      source = this.source(wellFormed(event.host), wellFormed(event.instance), wellFormed(event.app), record.receivedAt);
+      // Most events come from the source of the one before: compared, not looked up by a new key.
+      const last = this.lastSource;
+      source = last !== undefined && last.host === event.host && last.instance === event.instance ? last : this.source(wellFormed(event.host), wellFormed(event.instance), wellFormed(event.app), record.receivedAt);
+      this.lastSource = source;
       const seen = observe(source.sequence, event.seq, record.receivedAt, () => ++this.lastGapId);
       this.touch(source);
       if (ackTarget !== undefined) {
@@ -514,7 +519,10 @@ export class CollectorStore {
     const target = Math.floor(this.maxCachedSources * 0.9);
     for (const [key, entry] of this.sourceCache) {
       if (this.sourceCache.size <= target) break;
-      if (!entry.dirty && !entry.unsaved && entry.lastBatch <= this.committedBatch) this.sourceCache.delete(key);
+      if (!entry.dirty && !entry.unsaved && entry.lastBatch <= this.committedBatch) {
+        this.sourceCache.delete(key);
+        if (entry === this.lastSource) this.lastSource = undefined;
+      }
     }
   }
 
