@@ -18,10 +18,18 @@ let report: RunReport | undefined;
 
 beforeAll(async () => {
   if (missing.length === TOOL_NAMES.length) return;
-  finished = await runCli(['demo', '--exit', '--tools', '--scenario', 'dast-scan', '--report-dir', reportDir], 240_000);
-  const file = path.join(reportDir, 'report.json');
-  if (existsSync(file)) report = JSON.parse(readFileSync(file, 'utf8')) as RunReport;
-}, 300_000);
+  // Known race (see the closing note of the session that added this): the tools hit the three shops from
+  // one address, so the naive shop's raw records can open the attack-tool alert first and the fixed shop's
+  // events only fold into its held-back update. Up to 3 runs; each failed run is printed.
+  for (let attempt = 1; attempt <= 3; attempt += 1) {
+    rmSync(reportDir, { recursive: true, force: true });
+    finished = await runCli(['demo', '--exit', '--tools', '--scenario', 'dast-scan', '--report-dir', reportDir], 240_000);
+    const file = path.join(reportDir, 'report.json');
+    report = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RunReport) : undefined;
+    if (finished.code === 0) break;
+    console.warn(`dast-scan --tools run ${attempt} exited ${finished.code ?? finished.signal}:\n${finished.stdout.slice(-2000)}`);
+  }
+}, 800_000);
 
 afterAll(() => {
   rmSync(reportDir, { recursive: true, force: true });
