@@ -4,6 +4,18 @@ import type { CollectedRecord, RecordFormat, SequenceGap } from './record';
 import { rowToRecord, type EventRow } from './rows';
 
 /** Filters for stored records; all optional, combined with AND. */
+/** A row of the sources table as the store and the queries read it. */
+export interface SourceRow {
+  id: number;
+  app: string;
+  first_seen: string;
+  last_seen: string;
+  last_seq: number;
+  contiguous_seq: number;
+  events: number;
+  duplicates: number;
+}
+
 export interface EventQuery {
   /** Event type(s) (our events only). */
   type?: EventType | EventType[];
@@ -168,20 +180,7 @@ export class EventQueries {
         (SELECT COUNT(*) FROM gaps g WHERE g.source_id = s.id) AS gap_count,
         (SELECT COUNT(*) FROM gaps g WHERE g.source_id = s.id AND g.filled_at IS NULL) AS open_gap_count
        FROM sources s ORDER BY s.last_seen DESC, s.id DESC`,
-    ).all() as Array<{
-      id: number;
-      host: string;
-      instance: string;
-      app: string;
-      first_seen: string;
-      last_seen: string;
-      last_seq: number;
-      contiguous_seq: number;
-      events: number;
-      duplicates: number;
-      gap_count: number;
-      open_gap_count: number;
-    }>;
+    ).all() as Array<SourceRow & { host: string; instance: string; gap_count: number; open_gap_count: number }>;
     return rows.map((row) => ({
       id: row.id,
       host: row.host,

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { EVENT_COLUMNS, GENESIS_HASH, type ColumnValue } from './chain';
 import { RowPacker, RowReader, type PackedRows } from './packed-rows';
-import { EventQueries, type EventQuery, type GapQuery, type SourceInfo, type StoredGap } from './queries';
+import { EventQueries, type EventQuery, type GapQuery, type SourceInfo, type SourceRow, type StoredGap } from './queries';
 import type { AuditEvent } from '../events';
 import type { CollectedRecord, SequenceGap } from './record';
 import { ReceivedFrame } from './parse';
@@ -113,17 +113,6 @@ interface InFlightBatch {
   gapNotes: GapNote[];
   contiguous: Array<[SourceEntry, number]>;
   acks: Array<[object, Set<SourceEntry>]>;
-}
-
-interface SourceRow {
-  id: number;
-  app: string;
-  first_seen: string;
-  last_seen: string;
-  last_seq: number;
-  contiguous_seq: number;
-  events: number;
-  duplicates: number;
 }
 
 interface GapRow {
