@@ -2,18 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main';
-
-function capture(): { out: string[]; err: string[]; restore(): void } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void out.push(args.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void err.push(args.join(' ')));
-  return { out, err, restore: () => (log.mockRestore(), error.mockRestore()) };
-}
+import { captureConsole } from './console-capture';
 
 describe('a09-lab CLI', () => {
-  let io: ReturnType<typeof capture>;
-  beforeEach(() => (io = capture()));
+  let io: ReturnType<typeof captureConsole>;
+  beforeEach(() => (io = captureConsole()));
   afterEach(() => io.restore());
 
   it('lists its commands on --help and exits 0', async () => {

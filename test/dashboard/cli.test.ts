@@ -6,6 +6,7 @@ import request from 'supertest';
 import { main } from '../../src/cli/main';
 import { verifyChain } from '../../src/collector';
 import { loginFail, newSource, sendEvents, tempDir } from './helpers';
+import { captureConsole } from '../cli/console-capture';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
@@ -66,17 +67,9 @@ function address(output: string, name: string): { host: string; port: number } |
 const dir = tempDir('a09-cli-collector-');
 afterAll(() => dir.remove());
 
-function capture(): { out: string[]; err: string[]; restore(): void } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void out.push(args.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void err.push(args.join(' ')));
-  return { out, err, restore: () => (log.mockRestore(), error.mockRestore()) };
-}
-
 describe('a09-lab collector (in process: argument errors)', () => {
-  let io: ReturnType<typeof capture>;
-  beforeEach(() => (io = capture()));
+  let io: ReturnType<typeof captureConsole>;
+  beforeEach(() => (io = captureConsole()));
   afterEach(() => io.restore());
 
   it('is listed, and explains itself on --help', async () => {
