@@ -26,6 +26,8 @@ const HASH_SIGN = 0x23;
 const SEMICOLON = 0x3b;
 const COLON = 0x3a;
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+/** Spare batch buffers kept while busy (a backlog of 20000 rows is 10 batches of 2000 in flight). */
+const MAX_SPARES = 16;
 /** Strings up to this long are copied byte by byte; longer ones through Buffer methods. */
 const SHORT = 48;
 
@@ -53,7 +55,10 @@ export class RowPacker {
   private readonly minimumBytes: number;
   /** Where the last origin columns were written (origin()). */
   private lastOrigin: { receivedAt: string; transport: string; peer: string; format: string; bytes: Buffer; start: number; end: number; marks: number[] } | undefined;
-  /** Buffers of committed batches, written over by the next ones (allocating and zeroing them costs). */
+  /**
+   * Buffers of committed batches, written over by the next ones: a fresh shared buffer costs page faults and
+   * zeroing (~0.5 us per row when every other batch got one). As many as a backlog can hold in flight.
+   */
   private readonly spare: PackedRows[] = [];
 
   constructor(
@@ -91,15 +96,17 @@ export class RowPacker {
       columns: this.columns.subarray(0, this.rows * COLUMN_COUNT),
       hashes: this.hashes.subarray(0, this.rows * 32),
     };
-    // Sized for a batch like this one: one batch of huge frames does not keep huge buffers for the next.
-    this.byteCapacity = Math.max(this.minimumBytes, Math.ceil(this.pos * 1.25));
+    // Sized for the recent batches (a high-water mark that decays): a short batch (sent by the timer) does
+    // not make the next full one grow its buffer again, and one batch of huge frames is forgotten soon.
+    this.byteCapacity = Math.max(this.minimumBytes, Math.ceil(this.pos * 1.25), Math.floor(this.byteCapacity * 0.9));
     const spare = this.spare.pop();
     if (spare !== undefined && spare.bytes.buffer.byteLength >= this.byteCapacity && spare.bytes.buffer.byteLength <= this.byteCapacity * 4 && spare.hashes.buffer.byteLength >= this.rowCapacity * 32) {
       this.bytes = Buffer.from(spare.bytes.buffer);
       this.columns = new Float64Array(spare.columns.buffer);
       this.hashes = Buffer.from(spare.hashes.buffer);
     } else {
-      this.bytes = sharedBytes(this.byteCapacity);
+      // A power of two: buffers allocated for batches of slightly different sizes all fit the next ones.
+      this.bytes = sharedBytes(2 ** Math.ceil(Math.log2(this.byteCapacity)));
       this.columns = new Float64Array(new SharedArrayBuffer(this.rowCapacity * COLUMN_COUNT * 8));
       this.hashes = sharedBytes(this.rowCapacity * 32);
     }
@@ -113,7 +120,12 @@ export class RowPacker {
    * buffers are written over by a later batch.
    */
   recycle(rows: PackedRows): void {
-    if (this.spare.length < 4) this.spare.push(rows);
+    if (this.spare.length < MAX_SPARES) this.spare.push(rows);
+  }
+
+  /** Keep at most `count` spare buffers (the store calls this when nothing is in flight). */
+  trimSpares(count: number): void {
+    if (this.spare.length > count) this.spare.length = count;
   }
 
   beginRow(): void {

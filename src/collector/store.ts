@@ -389,6 +389,8 @@ export class CollectorStore {
     this.dispatch(done, { firstId, lastId: this.committedId, committedAt: result.committedAt, acks: [] });
     // Committed (the writer is done with it) and read back for the listeners: its buffers can be reused.
     this.packer.recycle(done.rows);
+    // Idle (nothing in flight, nothing since): what a burst needed in flight is not kept after it.
+    if (this.inFlight.length === 0 && this.packer.count === 0) this.packer.trimSpares(2);
     const ready = this.waiters.filter((waiter) => waiter.batch <= this.committedBatch);
     if (ready.length > 0) {
       this.waiters = this.waiters.filter((waiter) => waiter.batch > this.committedBatch);
