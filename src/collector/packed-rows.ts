@@ -34,6 +34,23 @@ const SHORT = 48;
 // One-shot hashing (Node >= 20.12) costs a third less than a Hash object per row; same digest either way.
 const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
 
+/** The chain hash of one row's bytes (hex of the previous hash, then the content). */
+function rowHash(input: Uint8Array, key: string | Buffer | undefined): Buffer {
+  if (key !== undefined) return crypto.createHmac('sha256', key).update(input).digest();
+  if (oneShot !== undefined) return oneShot('sha256', input, 'buffer');
+  return crypto.createHash('sha256').update(input).digest();
+}
+
+/** The 64 hex digits of a hash at `at`; returns the index after them. */
+function writeHex(bytes: Uint8Array, at: number, hash: Uint8Array): number {
+  for (let i = 0; i < 32; i++) {
+    const byte = hash[i];
+    bytes[at++] = HEX_DIGITS[byte >> 4];
+    bytes[at++] = HEX_DIGITS[byte & 15];
+  }
+  return at;
+}
+
 function sharedBytes(size: number): Buffer {
   return Buffer.from(new SharedArrayBuffer(size));
 }
@@ -41,6 +58,8 @@ function sharedBytes(size: number): Buffer {
 /**
  * Writes rows (column by column, in EVENT_COLUMNS order) and chains them: `beginRow`, one call per column,
  * `endRow` (which hashes the row). `take` hands the rows written so far over and starts afresh.
+ * With `chainLater`, rows are written with room for the previous hash and not hashed: whoever reads them
+ * in order chains them (RowReader.chainRow; the store's writer thread does, so hashing uses the other core).
  */
 export class RowPacker {
   private bytes: Buffer;
@@ -66,7 +85,9 @@ export class RowPacker {
     private readonly key: string | Buffer | undefined,
     private rowCapacity: number,
     private byteCapacity: number,
+    readonly chainLater = false,
   ) {
+    if (chainLater && key !== undefined) throw new Error('packed rows: a keyed chain is hashed where the key is (not later)');
     this.head = head;
     this.minimumBytes = byteCapacity;
     this.bytes = sharedBytes(byteCapacity);
@@ -84,7 +105,7 @@ export class RowPacker {
     return this.pos;
   }
 
-  /** Hash of the last row written (the head the next one links to). */
+  /** Hash of the last row written (the head the next one links to); the initial head with chainLater. */
   get lastHash(): Buffer {
     return this.head;
   }
@@ -131,27 +152,23 @@ export class RowPacker {
   beginRow(): void {
     if (this.rows === this.rowCapacity) this.growRows();
     this.reserve(HEX_LENGTH + 64);
-    const bytes = this.bytes;
-    const head = this.head;
-    let at = this.pos;
-    for (let i = 0; i < 32; i++) {
-      const byte = head[i];
-      bytes[at++] = HEX_DIGITS[byte >> 4];
-      bytes[at++] = HEX_DIGITS[byte & 15];
-    }
     this.rowStart = this.pos;
-    this.pos = at;
+    // chainLater: the reader that chains the row writes the previous hash here.
+    this.pos = this.chainLater ? this.pos + HEX_LENGTH : writeHex(this.bytes, this.pos, this.head);
     this.column = this.rows * COLUMN_COUNT;
   }
 
-  /** Hash the row (hex of the previous hash and the content, one range) and make it the head. */
-  endRow(): Buffer {
+  /**
+   * Hash the row (hex of the previous hash and the content, one range) and make it the head; with
+   * chainLater only end it (undefined).
+   */
+  endRow(): Buffer | undefined {
     if (this.column !== (this.rows + 1) * COLUMN_COUNT) throw new Error(`packed row: ${this.column - this.rows * COLUMN_COUNT} columns written, ${COLUMN_COUNT} expected`);
-    const input = this.bytes.subarray(this.rowStart, this.pos);
-    let hash: Buffer;
-    if (this.key !== undefined) hash = crypto.createHmac('sha256', this.key).update(input).digest();
-    else if (oneShot !== undefined) hash = oneShot('sha256', input, 'buffer');
-    else hash = crypto.createHash('sha256').update(input).digest();
+    if (this.chainLater) {
+      this.rows++;
+      return undefined;
+    }
+    const hash = rowHash(this.bytes.subarray(this.rowStart, this.pos), this.key);
     hash.copy(this.hashes, this.rows * 32);
     this.head = hash;
     this.rows++;
@@ -319,6 +336,8 @@ export class RowReader {
   private readonly bytes: SliceableBuffer;
   private pos = 0;
   private row = 0;
+  /** Where the row last read starts (its previous-hash digits). */
+  private rowStart = 0;
   /** Per column: where the previous row's string lay, and the string. */
   private readonly lastStart = new Array<number>(COLUMN_COUNT).fill(0);
   private readonly lastEnd = new Array<number>(COLUMN_COUNT).fill(-1);
@@ -334,6 +353,7 @@ export class RowReader {
     if (this.pos >= bytes.length) return false;
     const columns = this.rows.columns;
     let column = this.row * COLUMN_COUNT;
+    this.rowStart = this.pos;
     let pos = this.pos + HEX_LENGTH;
     for (let i = 0; i < COLUMN_COUNT; i++, column++) {
       const first = bytes[pos];
@@ -373,6 +393,18 @@ export class RowReader {
   hash(): Buffer {
     const hashes = this.rows.hashes;
     return Buffer.from(hashes.buffer, hashes.byteOffset + (this.row - 1) * 32, 32);
+  }
+
+  /**
+   * Chain the row last read (written with chainLater) to `prev`: its previous-hash digits are written in
+   * place, the row hashed, the hash stored with the rows; returns it (as hash() would).
+   */
+  chainRow(prev: Uint8Array): Buffer {
+    writeHex(this.bytes, this.rowStart, prev);
+    const hash = rowHash(this.bytes.subarray(this.rowStart, this.pos), undefined);
+    const stored = this.hash();
+    hash.copy(stored);
+    return stored;
   }
 }
 

@@ -76,8 +76,8 @@ export function recordValues(record: CollectedRecord, sourceId: number | null): 
   ];
 }
 
-/** Write a record as the next packed row (its canonical content, chained): see packed-rows.ts. */
-export function packRecord(packer: RowPacker, record: CollectedRecord, sourceId: number | null): Buffer {
+/** Write a record as the next packed row (its canonical content, chained): see packed-rows.ts. Returns its hash (undefined when the packer chains later). */
+export function packRecord(packer: RowPacker, record: CollectedRecord, sourceId: number | null): Buffer | undefined {
   packer.beginRow();
   for (const value of recordValues(record, sourceId)) {
     if (typeof value === 'number') packer.integer(value);
@@ -101,7 +101,7 @@ function utf16Length(data: Uint8Array, start: number, end: number): number {
  * Write an RFC 5424 frame as the next packed row, copying its header, SD and MSG bytes as they are: the row
  * is byte for byte the one packRecord writes for `frame.toRecord()` (decoded text where bytes were invalid).
  */
-export function packFrame(packer: RowPacker, frame: ReceivedFrame, id: number, sourceId: number | null): Buffer {
+export function packFrame(packer: RowPacker, frame: ReceivedFrame, id: number, sourceId: number | null): Buffer | undefined {
   const { data, origin, layout, event } = frame;
   packer.beginRow();
   packer.integer(id);

@@ -18,7 +18,10 @@ export interface WriteBatch {
   count: number;
   /** The rows, chained, in shared memory (see packed-rows.ts). */
   rows: PackedRows;
-  /** The hash the first row links to: the writer's head, or the batch is refused. */
+  /**
+   * The hash the first row links to: the writer's head, or the batch is refused. Empty: the rows were packed
+   * with chainLater (no chain key), and the writer chains them to its head as it writes them.
+   */
   prevHash: Uint8Array;
   /** id, host, instance, app, first_seen */
   newSources: Array<[number, string, string, string, string]>;
@@ -165,7 +168,8 @@ export class BatchWriter {
   private apply(batch: WriteBatch, head: Buffer): Buffer {
     // Structured clone turns Buffers into Uint8Arrays; wrap them again without copying.
     const prevHash = Buffer.from(batch.prevHash.buffer, batch.prevHash.byteOffset, batch.prevHash.byteLength);
-    if (batch.count > 0 && !prevHash.equals(head)) throw new ChainConflictError(`batch ${batch.batch} does not continue the chain head`);
+    const chainHere = prevHash.length === 0;
+    if (batch.count > 0 && !chainHere && !prevHash.equals(head)) throw new ChainConflictError(`batch ${batch.batch} does not continue the chain head`);
     // first_seen doubles as last_seen until the update below.
     for (const source of batch.newSources) this.insertSource.run(...source, source[4]);
     let prev = head;
@@ -174,7 +178,8 @@ export class BatchWriter {
     const values = new Array<ColumnValue | Buffer>(EVENT_COLUMNS.length + 2);
     for (let i = 0; i < batch.count; i++) {
       if (!reader.next(values as ColumnValue[])) throw new Error(`batch ${batch.batch} holds fewer rows than ${batch.count}`);
-      const hash = reader.hash();
+      // A batch sent again (after a failed commit or a restarted worker) is chained again: same head, same hashes.
+      const hash = chainHere ? reader.chainRow(prev) : reader.hash();
       values[EVENT_COLUMNS.length] = prev;
       values[EVENT_COLUMNS.length + 1] = hash;
       this.insertEvent.run(values);

@@ -13,7 +13,7 @@ const repeated = fc.constantFrom('tcp', 'rfc5424', 'shop-1', 'é', 'ab', 'abc', 
 const value: fc.Arbitrary<ColumnValue> = fc.oneof(fc.constant(null), fc.maxSafeInteger(), text, repeated, repeated);
 const row = fc.array(value, { minLength: COLUMNS, maxLength: COLUMNS });
 
-function pack(packer: RowPacker, values: ColumnValue[]): Buffer {
+function pack(packer: RowPacker, values: ColumnValue[]): Buffer | undefined {
   packer.beginRow();
   for (const item of values) {
     if (typeof item === 'number') packer.integer(item);
@@ -56,6 +56,46 @@ describe('packed rows', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('property: rows packed to be chained later, chained by a reader in order, get the hashes the packer gives them', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(row, { maxLength: 4 }), { minLength: 1, maxLength: 3 }), (batches) => {
+        const hashing = new RowPacker(GENESIS_HASH, undefined, 1, 8);
+        const later = new RowPacker(GENESIS_HASH, undefined, 1, 8, true);
+        let prev: Buffer = GENESIS_HASH;
+        for (const batch of batches) {
+          const expected = batch.map((values) => pack(hashing, values));
+          for (const values of batch) expect(pack(later, values)).toBeUndefined();
+          const reference = hashing.take();
+          const rows = later.take();
+          const chainAll = (head: Buffer): Buffer[] => {
+            const reader = new RowReader(rows);
+            const values = new Array<ColumnValue>(COLUMNS);
+            const chained: Buffer[] = [];
+            while (reader.next(values)) {
+              expect(values).toEqual(stored(batch[chained.length]));
+              head = Buffer.from(reader.chainRow(head));
+              chained.push(head);
+            }
+            return chained;
+          };
+          const chained = chainAll(prev);
+          expect(chained).toEqual(expected);
+          // Chained in place: the rows are now byte for byte the ones the hashing packer wrote.
+          expect(Buffer.from(rows.bytes)).toEqual(Buffer.from(reference.bytes));
+          expect(Buffer.from(rows.hashes)).toEqual(Buffer.from(reference.hashes));
+          // Chained again from the same head (a batch sent again to a restarted writer): the same hashes.
+          expect(chainAll(prev)).toEqual(expected);
+          if (chained.length > 0) prev = chained[chained.length - 1];
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('a keyed chain is not left for later (the key stays with the packer)', () => {
+    expect(() => new RowPacker(GENESIS_HASH, 'key', 1, 8, true)).toThrow(/keyed chain/);
   });
 
   it('property: a string given as its UTF-8 bytes packs exactly as the string does', () => {

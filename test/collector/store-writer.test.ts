@@ -22,6 +22,17 @@ function batch(number: number, firstId: number, count: number, prev: Buffer = he
   return { batch: number, firstId, count, rows: packer.take(), prevHash: prev, newSources: [], sourceUpdates: [], newGaps: [], filledGaps: [] };
 }
 
+/** A batch packed to be chained by the writer (no chain key): empty prevHash. */
+function unchained(number: number, firstId: number, count: number): WriteBatch {
+  const packer = new RowPacker(GENESIS_HASH, undefined, 1, 16, true);
+  for (let id = firstId; id < firstId + count; id++) {
+    const record = recordFromFrame(Buffer.from(`<13>1 - h a - - - row ${id}`), { receivedAt: '2026-01-01T00:00:00.000Z', transport: 'tcp', peer: 'p', truncated: false });
+    record.id = id;
+    packRecord(packer, record, null);
+  }
+  return { batch: number, firstId, count, rows: packer.take(), prevHash: new Uint8Array(0), newSources: [], sourceUpdates: [], newGaps: [], filledGaps: [] };
+}
+
 beforeEach(() => {
   head = GENESIS_HASH;
 });
@@ -59,6 +70,35 @@ describe('BatchWriter', () => {
     expect(() => restarted.write([batch(4, 4, 1, GENESIS_HASH)])).toThrow(/does not continue the chain/);
     restarted.close();
     expect(verifyChain(path)).toMatchObject({ ok: true, checked: 3 });
+  });
+
+  it('chains rows packed without hashes to its head, the same chain the store would compute, also when a batch is sent again', () => {
+    const { writer, path } = open('unchained.db');
+    const hashed = open('hashed.db');
+    const expected = hashed.writer.write([batch(1, 1, 3), batch(2, 4, 2)]);
+    hashed.writer.close();
+    const first = unchained(1, 1, 3);
+    expect(writer.write([first]).map((result) => result.head)).toEqual([expected[0].head]);
+    writer.close();
+    // After a restart the first batch is sent again (skipped) with the next one, which chains on.
+    const restarted = new BatchWriter({ path, synchronous: 'NORMAL', busyTimeoutMs: 100 });
+    expect(restarted.write([first, unchained(2, 4, 2)]).map((result) => result.head)).toEqual(expected.map((result) => result.head));
+    restarted.close();
+    expect(verifyChain(path)).toMatchObject({ ok: true, checked: 5, head: { lastId: 5, lastHash: expected[1].head } });
+  });
+
+  it('a batch chained by a writer whose commit failed is chained again, to the same hashes', () => {
+    const { writer, path } = open('retry.db');
+    writer.write([unchained(1, 1, 2)]);
+    const blocker = openStoreDatabase(path, 'NORMAL', 100);
+    blocker.exec('BEGIN IMMEDIATE');
+    const second = unchained(2, 3, 2);
+    expect(() => writer.write([second])).toThrow(/locked|busy/i);
+    blocker.exec('ROLLBACK');
+    blocker.close();
+    expect(writer.write([second]).map((result) => result.lastId)).toEqual([4]);
+    writer.close();
+    expect(verifyChain(path)).toMatchObject({ ok: true, checked: 4 });
   });
 
   it('notices another writer on the same file instead of forking the chain', () => {
