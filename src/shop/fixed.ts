@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { RequestHandler } from 'express';
 import errorhandler from 'errorhandler';
-import { a09, type A09Options } from '../../middleware';
+import { a09, chain, type A09Options } from '../../middleware';
 import type { AuditEmitter } from '../events';
 import { createAuditLogger, type AuditLoggerOptions } from '../ship';
 import type { FixedModeContext, ShopHooks } from './types';
@@ -61,7 +61,8 @@ export function fixedHooksFrom(settings: FixedSettings, publicKeyPem: string, lo
   const [context, ...rest] = stack.first;
   const first: RequestHandler[] = [context!, ...(stack.helmet !== undefined ? [stack.helmet] : []), ...rest];
   return {
-    first,
+    // One Express layer for all of them: each layer costs Express's router a few microseconds per request.
+    first: [chain(first)],
     afterJsonParser: stack.afterJsonParser,
     replaceAccessLog: stack.accessLog,
     onApp: (app) => stack.param(app),
