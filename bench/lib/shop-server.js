@@ -14,6 +14,7 @@
 //                    error audits, log guard, createAuditLogger (EventSource, sanitizeEvent, RFC 5424 over TCP
 //                    with the spool, fsync every 100 ms) to an acknowledging sink; no helmet (not logging)
 //   a09+helmet       the same with helmet's headers, as the practice shop's fixed mode runs it
+//   a09-inline       the a09 stack with createAuditLogger's `thread: false` (sanitize, format, ship in the request's thread)
 //   a09-noop         the a09 middleware with an emitter that does nothing (the middleware's own cost)
 //   a09-format       the a09 middleware, events created, sanitized and formatted as RFC 5424, not shipped
 
@@ -92,6 +93,7 @@ function fixedEmitter(name) {
     ...(process.env.BENCH_A09_LOGGER ? JSON.parse(process.env.BENCH_A09_LOGGER) : {}),
   };
   if (name === 'a09') return { logger };
+  if (name === 'a09-inline') return { logger: { ...logger, thread: false } };
   if (name === 'a09-noop') return { emitter: { emit: () => undefined } };
   if (name === 'a09-format') {
     const { EventSource } = loadDist('src/events');

@@ -9,12 +9,13 @@ import {
   type AuditEvent,
   type EventInput,
   type EventSourceOptions,
-  type Severity,
 } from '../events';
 import { DEFAULT_REDACTION, sanitizeEvent, toJsonLine, type RedactionPolicy } from '../sanitize';
 import type { CollectorTlsOptions } from './connection';
-import { JsonLinesFileTransport, type FileSinkStats } from './file-sink';
-import { SyslogTransport, type AuditInfo, type MonitorChange, type ShipStats, type SyslogTransportOptions } from './transport';
+import type { FileSinkStats } from './file-sink';
+import { ShippingThread } from './ship-thread';
+import { AuditSinks, levelOf, type SinkName, type SinkOptions, type SinkStats } from './sinks';
+import type { AuditInfo, MonitorChange, ShipStats, SyslogTransportOptions } from './transport';
 
 export interface AuditLoggerOptions extends EventSourceOptions {
   /** `tcp://host:port`, `tls://host:port` or `udp://host:port`. */
@@ -38,6 +39,27 @@ export interface AuditLoggerOptions extends EventSourceOptions {
   transports?: TransportStream[];
   /** Where the one-time warnings go (a dropped incomplete event, an internal failure); default stderr. */
   warn?: (line: string) => void;
+  /**
+   * Sanitize, format and ship in a worker thread (default true): the application's thread only creates
+   * each event (a failing login then costs the request about half as much). `emit` then returns the event as created (its sanitized form is what ships), and `stats()`
+   * is at most ~250 ms old until `close()`, which returns with the final counts. Every option but
+   * `transports` and `warn` must then be plain data (it is copied to the thread). `false` does it all in
+   * the caller's thread: `emit` returns the sanitized event and `stats()` is exact at once.
+   */
+  thread?: boolean;
+  /** With `thread`: events handed over and not yet spooled before new ones are dropped (and reported); default 100,000. */
+  maxThreadBacklog?: number;
+}
+
+/** The options the shipping thread gets must survive structured cloning (no functions, no sockets). */
+function assertCloneable(options: SinkOptions): void {
+  try {
+    structuredClone(options);
+  } catch (error) {
+    throw new TypeError(
+      `createAuditLogger: with thread: true, collector/tls/file/redaction/transport options must be plain data (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
 }
 
 export interface AuditLoggerStats {
@@ -58,7 +80,7 @@ export interface AuditLogger extends AuditEmitter {
    * syslog transport and the file) are handed each event directly, not through winston's streams.
    */
   readonly logger: winston.Logger;
-  /** Create, sanitize and ship one event; returns it as shipped, or undefined. Never throws. */
+  /** Create, sanitize and ship one event; returns it as shipped (with `thread`: as created), or undefined. Never throws. */
   emit(input: EventInput): AuditEvent | undefined;
   stats(): AuditLoggerStats;
   /** Flush (bounded by the transport's close timeout), stop the heartbeat, the sockets and the timers. */
@@ -67,17 +89,6 @@ export interface AuditLogger extends AuditEmitter {
 
 /** winston's formatted-message key (triple-beam's MESSAGE), without depending on triple-beam itself. */
 const MESSAGE = Symbol.for('message');
-
-/** RFC 5424 severity to winston's syslog level names. */
-const SYSLOG_LEVELS = ['emerg', 'alert', 'crit', 'error', 'warning', 'notice', 'info', 'debug'] as const;
-
-const SYSLOG_LEVEL_RANK: Readonly<Record<string, number>> = Object.fromEntries(SYSLOG_LEVELS.map((name, rank) => [name, rank]));
-
-const noop = (): void => undefined;
-
-export function levelOf(severity: Severity): string {
-  return SYSLOG_LEVELS[severity] ?? 'notice';
-}
 
 /**
  * The winston format for audit infos: nothing is computed per event unless a transport reads
@@ -109,23 +120,63 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
   const policy = options.redaction ?? DEFAULT_REDACTION;
   const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const counters = { emitted: 0, schemaErrors: 0, failures: 0 };
-  /** Our own sinks: called directly, since winston's object-mode streams cost more per event than the sink. */
-  const sinks: TransportStream[] = [];
-  let ship: SyslogTransport | undefined;
-  let file: JsonLinesFileTransport | undefined;
-  if (options.collector !== undefined) {
-    ship = new SyslogTransport({
-      ...options.transport,
-      collector: options.collector,
-      tls: options.tls,
-      spoolDir: options.spoolDir ?? defaultSpoolDir(source.app),
-    });
-    sinks.push(ship);
+  const sinkOptions: SinkOptions = {
+    spoolDir: options.spoolDir ?? defaultSpoolDir(source.app),
+    ...(options.collector !== undefined && { collector: options.collector }),
+    ...(options.tls !== undefined && { tls: options.tls }),
+    ...(options.file !== undefined && { file: options.file }),
+    ...(options.redaction !== undefined && { redaction: options.redaction }),
+    ...(options.transport !== undefined && { transport: options.transport }),
+  };
+  const onMonitor = (sink: SinkName, change: MonitorChange): void => {
+    const detail: Record<string, string | number> = { sink, reason: change.reason, lost: change.lost };
+    if (change.error !== undefined) detail.error = change.error;
+    record(
+      change.state === 'disabled'
+        ? { type: 'sys_monitor_disabled', outcome: 'failure', reason: change.reason, detail }
+        : { type: 'sys_monitor_enabled', outcome: 'success', reason: change.reason, detail },
+      true,
+    );
+  };
+  let warnedFailure = false;
+  const reportFailure = (message: string): void => {
+    counters.failures++;
+    try {
+      if (!warnedFailure) {
+        warnedFailure = true;
+        warn(`a09-lab: audit logging failed (reported once): ${message}`);
+      }
+    } catch {
+      // Even the warning failed (stderr closed): still never throw into the caller.
+    }
+  };
+
+  let inline: AuditSinks | undefined;
+  let thread: ShippingThread | undefined;
+  if (options.thread !== false) {
+    assertCloneable(sinkOptions);
+    thread = new ShippingThread(
+      sinkOptions,
+      {
+        monitor: onMonitor,
+        failed: (count) => {
+          counters.failures += count;
+        },
+        warn: (line) => {
+          try {
+            warn(line);
+          } catch {
+            // as above
+          }
+        },
+      },
+      { ...(options.maxThreadBacklog !== undefined && { maxUnconfirmedEvents: options.maxThreadBacklog }) },
+    );
+  } else {
+    inline = new AuditSinks(sinkOptions, onMonitor);
   }
-  if (options.file !== undefined) {
-    file = new JsonLinesFileTransport({ path: options.file });
-    sinks.push(file);
-  }
+  const sinkStats = (): SinkStats => inline?.stats() ?? thread?.stats() ?? {};
+
   const logger = winston.createLogger({
     levels: winston.config.syslog.levels,
     level: 'debug',
@@ -138,22 +189,27 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
     counters.failures++;
   });
 
-  for (const sink of sinks) {
-    sink.on('error', () => {
-      counters.failures++;
-    });
-  }
-  /** What winston-transport's stream would do before calling log(): honour `silent` and the transport's `level`. */
-  const deliver = (sink: TransportStream, info: AuditInfo): void => {
-    if (sink.silent === true) return;
-    const threshold = sink.level === undefined ? undefined : SYSLOG_LEVEL_RANK[sink.level];
-    if (threshold !== undefined && (SYSLOG_LEVEL_RANK[info.level] ?? 0) > threshold) return;
-    sink.log!(info, noop);
-  };
-
   let closed = false;
   let warnedSchema = false;
-  let warnedFailure = false;
+  /** Events dropped since the shipping thread fell behind (reported as sys_monitor_disabled, then _enabled). */
+  let backlogLost = 0;
+  let backlogged = false;
+  const backlogLimit = options.maxThreadBacklog ?? 100_000;
+
+  /** A sys_monitor_* event about the shipping thread's backlog, when it starts and stops dropping events. */
+  function watchBacklog(dropped: boolean): void {
+    if (dropped) {
+      counters.failures++;
+      backlogLost++;
+      if (backlogged) return;
+      backlogged = true;
+      onMonitor('collector', { state: 'disabled', reason: 'thread_backlog', lost: backlogLost });
+    } else if (backlogged && thread !== undefined && thread.pending < backlogLimit / 2) {
+      backlogged = false;
+      onMonitor('collector', { state: 'enabled', reason: 'thread_backlog', lost: backlogLost });
+      backlogLost = 0;
+    }
+  }
 
   function record(input: EventInput, priority: boolean): AuditEvent | undefined {
     if (closed) {
@@ -161,55 +217,54 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
       return undefined;
     }
     try {
-      const event = sanitizeEvent(source.create(input), policy);
-      const info: AuditInfo = { level: levelOf(event.severity), message: event.description, event };
-      if (priority) info.priority = true;
-      for (const sink of sinks) deliver(sink, info);
-      // Only when someone listens: winston warns about (and buffers) writes to a logger without transports.
-      if (logger.transports.length > 0) logger.log(info);
+      const created = source.create(input);
+      let event: AuditEvent;
+      if (thread !== undefined) {
+        if (!thread.post(created, priority)) {
+          watchBacklog(true);
+          return undefined;
+        }
+        if (backlogged && !priority) watchBacklog(false);
+        event = created;
+        // Only when someone listens: the AppSec team's own winston transports get the sanitized event here.
+        if (logger.transports.length > 0) {
+          const sanitized = sanitizeEvent(created, policy);
+          const info: AuditInfo = { level: levelOf(sanitized.severity), message: sanitized.description, event: sanitized };
+          if (priority) info.priority = true;
+          logger.log(info);
+        }
+      } else {
+        const info = inline!.deliver(created, priority);
+        event = info.event;
+        // Only when someone listens: winston warns about (and buffers) writes to a logger without transports.
+        if (logger.transports.length > 0) logger.log(info);
+      }
       counters.emitted++;
       return event;
     } catch (error) {
-      try {
-        if (error instanceof EventSchemaError) {
-          counters.schemaErrors++;
+      if (error instanceof EventSchemaError) {
+        counters.schemaErrors++;
+        try {
           if (!warnedSchema) {
             warnedSchema = true;
             warn(`a09-lab: dropped an incomplete audit event (a bug in the caller; reported once): ${error.message}`);
           }
-        } else {
-          counters.failures++;
-          if (!warnedFailure) {
-            warnedFailure = true;
-            warn(`a09-lab: audit logging failed (reported once): ${error instanceof Error ? error.message : String(error)}`);
-          }
+        } catch {
+          // as above
         }
-      } catch {
-        // Even the warning failed (stderr closed): still never throw into the caller.
+      } else {
+        reportFailure(error instanceof Error ? error.message : String(error));
       }
       return undefined;
     }
   }
-
-  const onMonitor = (sink: string) => (change: MonitorChange) => {
-    const detail: Record<string, string | number> = { sink, reason: change.reason, lost: change.lost };
-    if (change.error !== undefined) detail.error = change.error;
-    record(
-      change.state === 'disabled'
-        ? { type: 'sys_monitor_disabled', outcome: 'failure', reason: change.reason, detail }
-        : { type: 'sys_monitor_enabled', outcome: 'success', reason: change.reason, detail },
-      true,
-    );
-  };
-  ship?.on('monitor', onMonitor('collector'));
-  file?.on('monitor', onMonitor('file'));
 
   const heartbeatMs = options.heartbeatMs ?? 60_000;
   let heartbeat: NodeJS.Timeout | undefined;
   if (heartbeatMs > 0) {
     heartbeat = setInterval(() => {
       const detail: Record<string, number | boolean> = { emitted: counters.emitted, intervalMs: heartbeatMs };
-      const shipped = ship?.stats();
+      const shipped = sinkStats().ship;
       if (shipped !== undefined) {
         Object.assign(detail, { connected: shipped.connected, unsent: shipped.unsent, lost: shipped.lost, spoolBytes: shipped.spoolBytes });
       }
@@ -226,12 +281,7 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
     source,
     logger,
     emit: (input) => record(input, false),
-    stats: () => {
-      const stats: AuditLoggerStats = { ...counters };
-      if (ship !== undefined) stats.ship = ship.stats();
-      if (file !== undefined) stats.file = file.stats();
-      return stats;
-    },
+    stats: () => ({ ...counters, ...sinkStats() }),
     close: () => {
       closing ??= (async () => {
         clearInterval(heartbeat);
@@ -239,7 +289,7 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
         // Let winston's stream hand over what is in flight before the sinks stop accepting.
         await new Promise((resolve) => setImmediate(resolve));
         closed = true;
-        await Promise.all([ship?.close(), file?.close()]);
+        await (inline?.close() ?? thread?.close());
         logger.close();
       })().catch(() => undefined);
       return closing;

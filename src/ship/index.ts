@@ -29,4 +29,6 @@ export {
   type SyslogTransportOptions,
 } from './transport';
 export { JsonLinesFileTransport, type FileSinkStats, type JsonLinesFileOptions } from './file-sink';
-export { createAuditLogger, levelOf, type AuditLogger, type AuditLoggerOptions, type AuditLoggerStats } from './audit-logger';
+export { createAuditLogger, type AuditLogger, type AuditLoggerOptions, type AuditLoggerStats } from './audit-logger';
+export { AuditSinks, levelOf, type SinkOptions, type SinkStats } from './sinks';
+export { ShippingThread } from './ship-thread';

@@ -57,7 +57,8 @@ export interface SyslogTransportOptions extends TransportStream.TransportStreamO
   now?: () => number;
 }
 
-export type MonitorReason = 'spool_full' | 'spool_error' | 'file_error';
+/** `thread_backlog`: the shipping thread (createAuditLogger's `thread` option) fell too far behind. */
+export type MonitorReason = 'spool_full' | 'spool_error' | 'file_error' | 'thread_backlog';
 
 /** The transport stopped recording events (or its spool), or resumed. */
 export interface MonitorChange {

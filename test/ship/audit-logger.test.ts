@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import TransportStream from 'winston-transport';
 import type { AuditEvent } from '../../src/events';
+import { sanitizeEvent } from '../../src/sanitize';
 import { createAuditLogger, type AuditLogger, type AuditLoggerOptions } from '../../src/ship/audit-logger';
 import type { AuditInfo } from '../../src/ship/transport';
 import { AUDIT_SD_ID } from '../../src/ship/rfc5424';
@@ -57,10 +58,11 @@ describe('createAuditLogger', () => {
     }
   });
 
-  it('creates, sanitizes and ships: the collector gets the redacted, neutralised event', async () => {
+  // In the shipping thread (the default) emit returns the event as created; without it, as sanitized.
+  it.each([true, false])('creates, sanitizes and ships: the collector gets the redacted, neutralised event (thread: %s)', async (thread) => {
     const sink = await collector();
-    const logger = audit({ collector: sink.url, spoolDir: scratch() });
-    const shipped = logger.emit(
+    const logger = audit({ collector: sink.url, spoolDir: scratch(), thread });
+    const returned = logger.emit(
       httpInput({
         type: 'authn_login_fail',
         outcome: 'failure',
@@ -70,7 +72,8 @@ describe('createAuditLogger', () => {
         detail: { password: 'admin123', header: `Bearer ${JWT}` },
       }),
     );
-    expect(shipped).toBeDefined();
+    expect(returned).toBeDefined();
+    const shipped = thread ? sanitizeEvent(returned!) : returned;
     expect(shipped!.who.emailMasked).toBe('j**@juice-sh.op');
     await waitFor(() => sink.messages.length === 1);
     const wire = sink.messages[0];
@@ -85,6 +88,8 @@ describe('createAuditLogger', () => {
     expect(sdParams(parsed, AUDIT_SD_ID)!.reason).toBe(shipped!.reason);
     expect(JSON.parse(parsed.msg!)).toEqual(shipped);
     expect(logger.stats()).toMatchObject({ emitted: 1, schemaErrors: 0, failures: 0 });
+    await logger.close();
+    expect(logger.stats().ship).toMatchObject({ appended: 1, sent: 1, lost: 0 });
   });
 
   it('never throws on an incomplete event: counts it, warns once on stderr, returns undefined', async () => {
@@ -116,11 +121,11 @@ describe('createAuditLogger', () => {
     expect(report.detail).toMatchObject({ sink: 'collector', reason: 'spool_error' });
   });
 
-  it('writes JSON lines to a file when no collector is configured: one line per event, printable ASCII', async () => {
+  it.each([true, false])('writes JSON lines to a file when no collector is configured: one line per event, printable ASCII (thread: %s)', async (thread) => {
     const file = path.join(scratch(), 'logs', 'audit.jsonl');
-    const logger = audit({ file });
+    const logger = audit({ file, thread });
     const nasty = ['a\nb', 'c\r\nd', 'e\u2028f', '\u001b[31mred\u001b[0m', 'g"]h', '<13>1 2025-01-01T00:00:00Z forged - - - - x', 'ü€😀'];
-    const shipped = nasty.map((reason) => logger.emit(httpInput({ reason })));
+    const shipped = nasty.map((reason) => logger.emit(httpInput({ reason }))).map((event) => (thread ? sanitizeEvent(event!) : event));
     await logger.close();
     const text = fs.readFileSync(file, 'latin1');
     expect(text).toMatch(/^[\x20-\x7e\n]*$/);
