@@ -10,6 +10,8 @@ export interface Finding {
   /** The alert type (the rule's, or the event's type for `$type` rules). */
   type: string;
   key: AlertKey;
+  /** Rules keyed per source: the reporting source, so one key seen at two sources is two alerts. */
+  scope?: string;
   /** Time of the matching record (ms). */
   atMs: number;
   /** Events to count when this finding opens the alert (the window's events); a repeat counts `repeatCount`. */
@@ -51,7 +53,8 @@ export interface AlertBookOptions {
 }
 
 /**
- * Alert suppression: one open alert per (rule, type, key). Findings fold into it; subscribers get
+ * Alert suppression: one open alert per (rule, type, key), and per reporting source for rules keyed per
+ * source. Findings fold into it; subscribers get
  * 'alert' once, 'alert-update' at most once per update interval while the count grows (tick() sends
  * what was held back), and 'alert-close' after the quiet period.
  */
@@ -134,7 +137,7 @@ export class AlertBook {
   /** Open or fold. `nowMs` is the detector clock. */
   report(finding: Finding, nowMs: number, summarise: Summariser): void {
     this.nowMs = nowMs;
-    const bookKey = AlertBook.bookKey(finding.rule.id, finding.type, finding.key.value);
+    const bookKey = AlertBook.bookKey(finding.rule.id, finding.type, finding.scope === undefined ? finding.key.value : finding.key.value + finding.scope);
     const existing = this.entry(bookKey);
     if (existing !== undefined) {
       const alert = existing.alert;

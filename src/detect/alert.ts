@@ -4,7 +4,11 @@ import type { EvidenceRef } from './windows';
 
 export type { EvidenceRef } from './windows';
 
-/** What an alert is about. Only the fields of its kind are set. */
+/**
+ * What an alert is about. The fields of its kind are set; `host`, `app` and `instance` name the source for
+ * a `source` key, and for an `ip` or `account` key of a rule keyed per source (`perSource`) the source that
+ * reported it (the target): then one `value` can have one open alert per source.
+ */
 export interface AlertKey {
   kind: KeyKind | 'detector';
   /** Canonical and unique across kinds: `ip:203.0.113.7`, `email:<emailId>`, `user:<id>`, `source:<host>/<instance>`. */
@@ -14,6 +18,7 @@ export interface AlertKey {
   emailMasked?: string;
   userId?: string;
   host?: string;
+  /** Absent for a source known only from RFC 3164 or raw records. */
   instance?: string;
   app?: string;
 }

@@ -37,6 +37,13 @@ export interface RuleConfig {
   level: OwaspLevel;
   /** Key kinds in order of preference: the first the record has is used. */
   key: KeyKind[];
+  /**
+   * Key per reporting source too: one window and one alert per (key, source that logged the record), where
+   * the source is host + app + instance of an a09 event, or host + app of a raw record. One attacker
+   * hitting three applications opens three alerts, each linked to its own application's records.
+   * Absent or false: one alert per key across all sources.
+   */
+  perSource?: boolean;
   match: MatchConfig;
   /** threshold, distinct and sequence rules. */
   windowMs?: number;

@@ -21,7 +21,7 @@ const RULE_KINDS: readonly RuleKind[] = ['immediate', 'threshold', 'distinct', '
 const KEY_KINDS: readonly KeyKind[] = ['ip', 'account', 'source'];
 const LEVELS: readonly OwaspLevel[] = ['INFO', 'WARN', 'CRITICAL'];
 const RULE_FIELDS = [
-  'id', 'kind', 'enabled', 'title', 'description', 'references', 'alert', 'severity', 'level', 'key', 'match',
+  'id', 'kind', 'enabled', 'title', 'description', 'references', 'alert', 'severity', 'level', 'key', 'perSource', 'match',
   'windowMs', 'threshold', 'distinct', 'after', 'intervalMs', 'graceMs',
 ] as const;
 const MATCH_FIELDS = ['types', 'outcomes', 'status', 'url', 'userAgent', 'raw'] as const;
@@ -191,6 +191,10 @@ function checkRule(problems: Problems, index: number, raw: unknown): RuleConfig 
   const sourceOnly = ruleKind === 'silence' || ruleKind === 'gap';
   const key = checkKey(problems, where, raw.key ?? (sourceOnly ? 'source' : undefined));
   if (sourceOnly && key !== undefined && (key.length !== 1 || key[0] !== 'source')) problems.add(where, `key must be source for a ${ruleKind} rule (got ${show(raw.key)})`);
+  if (raw.perSource !== undefined) {
+    if (typeof raw.perSource !== 'boolean') problems.add(where, `perSource must be true or false (got ${show(raw.perSource)})`);
+    else if (sourceOnly && raw.perSource) problems.add(where, `perSource does not apply to a ${ruleKind} rule (it is keyed by the source already)`);
+  }
   const match = checkMatch(problems, where, 'match', raw.match ?? {}) ?? {};
   const windowed = ruleKind === 'threshold' || ruleKind === 'distinct' || ruleKind === 'sequence';
   const windowMs = checkInteger(problems, where, 'windowMs', raw.windowMs, 1, MAX_WINDOW_MS);
@@ -256,6 +260,7 @@ function checkRule(problems: Problems, index: number, raw: unknown): RuleConfig 
     match,
   };
   if (typeof raw.description === 'string') rule.description = raw.description;
+  if (raw.perSource === true) rule.perSource = true;
   if (windowMs !== undefined) rule.windowMs = windowMs;
   if (threshold !== undefined) rule.threshold = threshold;
   if (distinct !== undefined) rule.distinct = distinct;

@@ -28,6 +28,7 @@ export class RecordView {
   record!: CollectedRecord;
   event: AuditEvent | undefined;
   private time = Number.NaN;
+  private scope: string | undefined;
 
   constructor(
     private readonly timeSource: 'event' | 'received',
@@ -38,7 +39,17 @@ export class RecordView {
     this.record = record;
     this.event = record.event;
     this.time = Number.NaN;
+    this.scope = undefined;
     return this;
+  }
+
+  /** The reporting source as a key suffix, for rules keyed per source (built once per record, on demand). */
+  get sourceScope(): string {
+    if (this.scope === undefined) {
+      const source = reportingSource(this.record);
+      this.scope = `\u0000${capKeyPart(source.host)}\u0000${capKeyPart(source.app)}\u0000${capKeyPart(source.instance ?? '')}`;
+    }
+    return this.scope;
   }
 
   /**
@@ -96,6 +107,28 @@ export function eventAlertKey(kind: KeyKind, value: string, event: AuditEvent): 
   return key;
 }
 
+/** Where a record came from: host, app and instance of an a09 event; host (or peer address) and app of a raw record. */
+export function reportingSource(record: CollectedRecord): { host: string; app: string; instance?: string } {
+  const event = record.event;
+  if (event !== undefined) return { host: event.host, app: event.app, instance: event.instance };
+  return { host: record.host ?? record.peer.replace(/:\d+$/, ''), app: record.app ?? '-' };
+}
+
+/** Bounds one part of a window or alert-book key (a hostile sender controls a raw record's host and app). */
+function capKeyPart(value: unknown): string {
+  const text = typeof value === 'string' ? value : String(value);
+  return text.length > 300 ? text.slice(0, 300) : text;
+}
+
+/** Name the reporting source on an alert key (rules keyed per source): the key says whom and where. */
+export function withReportingSource(key: AlertKey, record: CollectedRecord): AlertKey {
+  const source = reportingSource(record);
+  key.host = safeText(source.host, 255);
+  key.app = safeText(source.app, 48);
+  if (source.instance !== undefined) key.instance = safeText(source.instance, 128);
+  return key;
+}
+
 export function sourceAlertKey(host: string, instance: string, app: string): AlertKey {
   return {
     kind: 'source',
@@ -139,13 +172,19 @@ export function describeRaw(record: CollectedRecord): string {
   return safeText(`${record.format} record from ${record.host ?? record.peer}: ${record.message}`);
 }
 
+/** ` at app@host (instance i)` for an address or account key that names its reporting source. */
+function atSource(key: AlertKey): string {
+  if (key.host === undefined) return '';
+  return ` at ${key.app ?? '-'}@${key.host}${key.instance !== undefined ? ` (instance ${key.instance})` : ''}`;
+}
+
 /** A readable label for a key, for summaries. */
 export function keyLabel(key: AlertKey): string {
   switch (key.kind) {
     case 'ip':
-      return `address ${key.ip ?? key.value}`;
+      return `address ${key.ip ?? key.value}${atSource(key)}`;
     case 'account':
-      return key.emailMasked ? `account ${key.emailMasked}` : key.userId ? `user ${key.userId}` : key.value;
+      return `${key.emailMasked ? `account ${key.emailMasked}` : key.userId ? `user ${key.userId}` : key.value}${atSource(key)}`;
     case 'source':
       return `source ${key.host ?? '?'}${key.instance ? ` (instance ${key.instance})` : ''}`;
     default:

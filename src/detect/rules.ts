@@ -1,7 +1,7 @@
 import type { SequenceGap } from '../collector/record';
 import type { AuditEvent } from '../events';
 import type { Alert, AlertKey } from './alert';
-import type { AlertBook, Summariser } from './alert-book';
+import type { AlertBook, Finding, Summariser } from './alert-book';
 import { expandTypes } from './config';
 import type { DetectionSettings, MatchConfig, RuleConfig } from './config-types';
 import { PatternSet, matchUrl } from './patterns';
@@ -16,6 +16,7 @@ import {
   rawAlertKey,
   safeText,
   sourceAlertKey,
+  withReportingSource,
 } from './record-view';
 import { DistinctWindows, type EvidenceRef, ThresholdWindows } from './windows';
 
@@ -107,12 +108,20 @@ export abstract class CompiledRule {
   /** Whether records without an event go to onRaw. */
   readonly acceptsRaw: boolean = false;
   protected readonly summarise: Summariser;
+  /** Windows and alerts keyed per reporting source too (the rule's `perSource`). */
+  protected readonly perSource: boolean;
 
   constructor(
     readonly config: RuleConfig,
     protected readonly runtime: RuleRuntime,
   ) {
     this.summarise = (alert, detail) => `${this.condition(alert)}; latest: ${detail}`;
+    this.perSource = config.perSource === true;
+  }
+
+  /** A record's window key: the key value, plus its reporting source for a rule keyed per source. */
+  protected windowKey(value: string, view: RecordView): string {
+    return this.perSource ? value + view.sourceScope : value;
   }
 
   onEvent(_view: RecordView): void {}
@@ -150,13 +159,16 @@ export abstract class CompiledRule {
     openRefs: () => EvidenceRef[],
     latest: EvidenceRef | undefined,
     detail: string,
+    /** The matching record: a rule keyed per source files the finding under its reporting source. */
+    view?: RecordView,
   ): void {
     this.matches++;
-    this.runtime.book.report(
-      { rule: this.config, type, key, atMs, openCount, repeatCount, openRefs, latest, detail },
-      this.runtime.clock(),
-      this.summarise,
-    );
+    const finding: Finding = { rule: this.config, type, key, atMs, openCount, repeatCount, openRefs, latest, detail };
+    if (this.perSource && view !== undefined) {
+      finding.scope = view.sourceScope;
+      withReportingSource(key, view.record);
+    }
+    this.runtime.book.report(finding, this.runtime.clock(), this.summarise);
   }
 }
 
@@ -179,14 +191,14 @@ class ImmediateRule extends CompiledRule {
     const key = pickEventKey(this.config.key, event);
     if (key === undefined) return;
     const ref = refOf(view);
-    this.report(this.alertType(event), eventAlertKey(key.kind, key.value, event), view.timeMs, 1, 1, () => [ref], ref, describeEvent(event) + this.filter.note(event, undefined));
+    this.report(this.alertType(event), eventAlertKey(key.kind, key.value, event), view.timeMs, 1, 1, () => [ref], ref, describeEvent(event) + this.filter.note(event, undefined), view);
   }
 
   override onRaw(view: RecordView): void {
     const message = view.record.message;
     if (!this.filter.acceptsText(message)) return;
     const ref = refOf(view);
-    this.report(this.alertType(undefined), rawAlertKey(this.config.key, view.record), view.timeMs, 1, 1, () => [ref], ref, describeRaw(view.record) + this.filter.note(undefined, message));
+    this.report(this.alertType(undefined), rawAlertKey(this.config.key, view.record), view.timeMs, 1, 1, () => [ref], ref, describeRaw(view.record) + this.filter.note(undefined, message), view);
   }
 }
 
@@ -216,7 +228,7 @@ class ThresholdRule extends CompiledRule {
     const key = pickEventKey(this.config.key, event);
     if (key === undefined) return;
     const windows = this.windows;
-    const slot = windows.add(key.value, view.timeMs, view.record.id, event.seq);
+    const slot = windows.add(this.windowKey(key.value, view), view.timeMs, view.record.id, event.seq);
     if (!windows.reached(slot)) return;
     this.report(
       this.alertType(event),
@@ -227,6 +239,7 @@ class ThresholdRule extends CompiledRule {
       () => windows.refs(slot),
       refOf(view),
       describeEvent(event) + this.filter.note(event, undefined),
+      view,
     );
   }
 
@@ -269,7 +282,7 @@ class DistinctRule extends CompiledRule {
     const value = eventKeyValue(this.config.distinct as 'ip' | 'account' | 'source', event);
     if (value === undefined) return;
     const windows = this.windows;
-    const distinct = windows.add(key.value, value, view.timeMs, view.record.id, event.seq);
+    const distinct = windows.add(this.windowKey(key.value, view), value, view.timeMs, view.record.id, event.seq);
     if (distinct < windows.threshold) return;
     const slot = windows.lastSlot;
     this.report(
@@ -281,6 +294,7 @@ class DistinctRule extends CompiledRule {
       () => windows.refs(slot),
       refOf(view),
       describeEvent(event),
+      view,
     );
   }
 
@@ -329,7 +343,7 @@ class SequenceRule extends CompiledRule {
     if (this.thenTypes.has(event.type) && this.thenFilter.accepts(event)) this.complete(view, event);
     if (this.afterTypes.has(event.type) && this.afterFilter.accepts(event)) {
       const key = pickEventKey(this.config.key, event);
-      if (key !== undefined) this.windows.add(key.value, view.timeMs, view.record.id, event.seq);
+      if (key !== undefined) this.windows.add(this.windowKey(key.value, view), view.timeMs, view.record.id, event.seq);
     }
   }
 
@@ -337,13 +351,13 @@ class SequenceRule extends CompiledRule {
     const key = pickEventKey(this.config.key, event);
     if (key === undefined) return;
     const windows = this.windows;
-    const slot = windows.find(key.value);
+    const slot = windows.find(this.windowKey(key.value, view));
     if (slot === undefined || windows.countWithin(slot, view.timeMs) < windows.threshold) return;
     const ref = refOf(view);
     const earlier = windows.refs(slot);
     windows.reset(slot);
     const events = windows.threshold + 1;
-    this.report(this.alertType(event), eventAlertKey(key.kind, key.value, event), view.timeMs, events, events, () => [...earlier, ref], ref, describeEvent(event));
+    this.report(this.alertType(event), eventAlertKey(key.kind, key.value, event), view.timeMs, events, events, () => [...earlier, ref], ref, describeEvent(event), view);
   }
 
   protected override condition(alert: Alert): string {
