@@ -4,7 +4,7 @@ import { BatchWriter, WriteQueue, type WriterOptions, type WriterReply, type Wri
 /** Worker thread entry: the store's writer (see store-writer.ts). */
 if (parentPort !== null) {
   const port = parentPort;
-  const queue = new WriteQueue(new BatchWriter((workerData as { options: WriterOptions }).options), (message: WriterReply) => {
+  const queue = new WriteQueue(new BatchWriter((workerData as { data: WriterOptions }).data), (message: WriterReply) => {
     port.postMessage(message);
     if (message.type === 'closed') port.close();
   });

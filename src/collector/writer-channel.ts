@@ -1,5 +1,5 @@
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../ship/worker-thread';
 import { BatchWriter, WriteQueue, type WriteBatch, type WriterOptions, type WriterReply } from './store-writer';
 
 /** Where the store's batches go: a worker thread (default) or the writer inline. */
@@ -34,46 +34,6 @@ export class InlineChannel implements WriterChannel {
   }
 }
 
-/**
- * Loads store-worker in a worker thread. Under ts-jest the sources are TypeScript, so the bootstrap
- * transpiles them with the project's typescript (cached in the temp directory); from dist/ it is plain require.
- */
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-const entry = workerData.entry;
-if (entry.endsWith('.ts')) {
-  const fs = require('node:fs');
-  const os = require('node:os');
-  const path = require('node:path');
-  const crypto = require('node:crypto');
-  // Transpiled files are cached by path and mtime: loading typescript costs more than the rest of a start.
-  const cacheDir = path.join(os.tmpdir(), 'a09-collector-worker-cache');
-  let ts;
-  require.extensions['.ts'] = (module, filename) => {
-    const stat = fs.statSync(filename);
-    const key = crypto.createHash('sha256').update(filename + ':' + stat.mtimeMs + ':' + stat.size).digest('hex');
-    const cached = path.join(cacheDir, key + '.js');
-    let code;
-    try {
-      code = fs.readFileSync(cached, 'utf8');
-    } catch {
-      ts = ts || require(require.resolve('typescript', { paths: [path.dirname(entry)] }));
-      code = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
-        fileName: filename,
-        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-      }).outputText;
-      fs.mkdirSync(cacheDir, { recursive: true });
-      const temporary = cached + '.' + process.pid + '.' + Date.now() + '.tmp';
-      fs.writeFileSync(temporary, code);
-      fs.renameSync(temporary, cached);
-    }
-    module._compile(code, filename);
-  };
-}
-require(entry);
-`;
-
-
 export class ThreadChannel implements WriterChannel {
   private worker: Worker;
   /** Submitted and not yet committed: sent again to a restarted worker (it skips what it had committed). */
@@ -94,8 +54,7 @@ export class ThreadChannel implements WriterChannel {
   }
 
   private spawn(): Worker {
-    const entry = path.join(__dirname, `store-worker${path.extname(__filename)}`);
-    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { entry, options: this.options } });
+    const worker = startModuleWorker(__filename, 'store-worker', this.options);
     worker.on('message', (reply: WriterReply) => {
       if (reply.type === 'closed') {
         this.markClosed();
