@@ -16,7 +16,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { fixed, markdownTable, median, option, scratchDir, sleep, startChild } = require('./lib/harness');
 
-const DEFAULT_VARIANTS = ['bare', 'morgan', 'pino-http', 'express-winston', 'winston-syslog', 'a09', 'a09+helmet'];
+const DEFAULT_VARIANTS = ['bare', 'morgan', 'pino-http', 'express-winston', 'winston-syslog', 'a09', 'a09-inline', 'a09+helmet'];
 
 const ROUTES = {
   login: (token) => ({

@@ -59,6 +59,10 @@ const P1 = {
         '',
       ]);
       rows.push(['P1', 'login: p99 latency bare / a09', `${fixed(login.bare.latencyP99Ms, 1)} / ${fixed(login.a09.latencyP99Ms, 1)} ms`, '', '']);
+      const inline = login['a09-inline'];
+      if (inline !== undefined) {
+        rows.push(['P1', 'login: a09 without the shipping thread (thread: false) / bare, CPU over bare', `${fixed(inline.ratio, 2)}, +${fixed(inline.cpuOverBareUs)} us`, '', '']);
+      }
     }
     if (basket?.a09 !== undefined) {
       rows.push(['P1', 'basket: a09 throughput / bare', fixed(basket.a09.ratio, 2), '', '']);
