@@ -16,6 +16,8 @@
 //   a09+helmet       the same with helmet's headers, as the practice shop's fixed mode runs it
 //   a09-inline       the a09 stack with createAuditLogger's `thread: false` (sanitize, format, ship in the request's thread)
 //   a09-noop         the a09 middleware with an emitter that does nothing (the middleware's own cost)
+//   a09-create       the a09 middleware, events created (EventSource) and dropped: what the request's thread pays
+//                    before the hand-over to the shipping thread
 //   a09-format       the a09 middleware, events created, sanitized and formatted as RFC 5424, not shipped
 
 const fs = require('node:fs');
@@ -94,6 +96,11 @@ function fixedEmitter(name) {
   };
   if (name === 'a09') return { logger };
   if (name === 'a09-inline') return { logger: { ...logger, thread: false } };
+  if (name === 'a09-create') {
+    const { EventSource } = loadDist('src/events');
+    const source = new EventSource({ app: 'juice-shop', hmacKey: 'bench-key' });
+    return { emitter: { emit: (input) => source.create(input) } };
+  }
   if (name === 'a09-noop') return { emitter: { emit: () => undefined } };
   if (name === 'a09-format') {
     const { EventSource } = loadDist('src/events');
