@@ -112,7 +112,9 @@ describe('hostile senders', () => {
   });
 
   it('caps connections per peer and in total, and closes idle ones (slowloris)', async () => {
-    const run = await start({ maxConnectionsPerPeer: 50, maxConnections: 120, idleTimeoutMs: 300 });
+    // The idle timeout must outlast opening the 200 connections on a loaded machine (under 300 ms it
+    // closed early ones before the caps were counted); 2 s does, and the test still waits for it below.
+    const run = await start({ maxConnectionsPerPeer: 50, maxConnections: 120, idleTimeoutMs: 2000 });
     // 80 from one address: 30 refused by the per-peer cap.
     const onePeer = await Promise.all(Array.from({ length: 80 }, () => connectFrom(run.port, '127.0.0.2')));
     await waitFor(() => run.collector.stats().rejected.peer_connection_limit === 30, '30 refused per peer');
