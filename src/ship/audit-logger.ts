@@ -11,7 +11,7 @@ import {
   type EventSourceOptions,
 } from '../events';
 import { DEFAULT_REDACTION, sanitizeEvent, toJsonLine, type RedactionPolicy } from '../sanitize';
-import type { CollectorTlsOptions } from './connection';
+import { parseCollectorUrl, type CollectorTlsOptions } from './connection';
 import type { FileSinkStats } from './file-sink';
 import { ShippingThread } from './ship-thread';
 import { AuditSinks, levelOf, type SinkName, type SinkOptions, type SinkStats } from './sinks';
@@ -151,30 +151,37 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
     }
   };
 
+  const safeWarn = (line: string): void => {
+    try {
+      warn(line);
+    } catch {
+      // as above
+    }
+  };
   let inline: AuditSinks | undefined;
   let thread: ShippingThread | undefined;
+  // What the sinks would refuse in their thread is refused here, at once: a bad URL is the caller's error.
+  if (sinkOptions.collector !== undefined) parseCollectorUrl(sinkOptions.collector);
   if (options.thread !== false) {
     assertCloneable(sinkOptions);
-    thread = new ShippingThread(
-      sinkOptions,
-      {
-        monitor: onMonitor,
-        failed: (count) => {
-          counters.failures += count;
+    try {
+      thread = new ShippingThread(
+        sinkOptions,
+        {
+          monitor: onMonitor,
+          failed: (count) => {
+            counters.failures += count;
+          },
+          warn: safeWarn,
         },
-        warn: (line) => {
-          try {
-            warn(line);
-          } catch {
-            // as above
-          }
-        },
-      },
-      { ...(options.maxThreadBacklog !== undefined && { maxUnconfirmedEvents: options.maxThreadBacklog }) },
-    );
-  } else {
-    inline = new AuditSinks(sinkOptions, onMonitor);
+        { ...(options.maxThreadBacklog !== undefined && { maxUnconfirmedEvents: options.maxThreadBacklog }) },
+      );
+    } catch (error) {
+      // No worker threads here (an embedder that forbids them): the same sinks in this thread.
+      safeWarn(`a09-lab: the shipping thread could not start (${error instanceof Error ? error.message : String(error)}); shipping from this thread`);
+    }
   }
+  if (thread === undefined) inline = new AuditSinks(sinkOptions, onMonitor);
   const sinkStats = (): SinkStats => inline?.stats() ?? thread?.stats() ?? {};
 
   const logger = winston.createLogger({

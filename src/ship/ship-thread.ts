@@ -50,6 +50,8 @@ const MAX_BATCH_EVENTS = 256;
 /** Events handed over and not yet taken by the sinks: beyond this, new ones are dropped (and counted). */
 const DEFAULT_MAX_UNCONFIRMED = 100_000;
 const MAX_RESTART_DELAY_MS = 5000;
+/** close() gives the thread this long beyond the transport's own close timeout, then ends it. */
+const CLOSE_GRACE_MS = 5000;
 
 /**
  * The sinks in a worker thread: the application's thread only creates each event and hands it over, in
@@ -75,15 +77,18 @@ export class ShippingThread {
   private ended = false;
   private readonly maxUnconfirmed: number;
   private readonly batchMs: number;
+  private readonly closeTimeoutMs: number;
   private batchTimer: NodeJS.Timeout | undefined;
+  private exits = 0;
 
   constructor(
     private readonly options: SinkOptions,
     private readonly handlers: ShippingThreadHandlers,
-    limits: { maxUnconfirmedEvents?: number; batchMs?: number } = {},
+    limits: { maxUnconfirmedEvents?: number; batchMs?: number; closeTimeoutMs?: number } = {},
   ) {
     this.maxUnconfirmed = limits.maxUnconfirmedEvents ?? DEFAULT_MAX_UNCONFIRMED;
     this.batchMs = limits.batchMs ?? DEFAULT_BATCH_MS;
+    this.closeTimeoutMs = limits.closeTimeoutMs ?? (options.transport?.closeTimeoutMs ?? 2000) + CLOSE_GRACE_MS;
     this.worker = this.spawn();
   }
 
@@ -112,10 +117,30 @@ export class ShippingThread {
     return this.unconfirmedEvents;
   }
 
-  /** Hand over what is queued, close the sinks (bounded by the transport's close timeout), end the thread. */
+  /**
+   * Hand over what is queued, close the sinks (bounded by the transport's close timeout), end the thread. A
+   * thread that does not answer in time (hung, or dying at every start) is ended: what it had not spooled is
+   * counted as failed and said on `warn`.
+   */
   close(): Promise<SinkStats> {
     this.closing ??= new Promise<SinkStats>((resolve) => {
-      this.finish = resolve;
+      const deadline = setTimeout(() => {
+        if (this.ended) return;
+        this.ended = true;
+        clearTimeout(this.restartTimer);
+        this.restartTimer = undefined;
+        const lost = this.unconfirmedEvents;
+        this.handlers.warn(`a09-lab: the shipping thread did not close within ${this.closeTimeoutMs} ms; ended it (${lost} events not spooled)`);
+        if (lost > 0) this.handlers.failed(lost);
+        this.unconfirmed.clear();
+        this.unconfirmedEvents = 0;
+        void this.worker.terminate();
+        resolve(this.lastStats);
+      }, this.closeTimeoutMs);
+      this.finish = (stats) => {
+        clearTimeout(deadline);
+        resolve(stats);
+      };
       this.send();
       if (this.restartTimer !== undefined) {
         clearTimeout(this.restartTimer);
@@ -170,7 +195,10 @@ export class ShippingThread {
     worker.on('exit', (code) => {
       if (this.ended) return;
       this.restartDelayMs = Math.min(Math.max(this.restartDelayMs * 2, 100), MAX_RESTART_DELAY_MS);
-      this.handlers.warn(`a09-lab: the shipping thread exited (${code}); restarting it in ${this.restartDelayMs} ms`);
+      // The first exit and every tenth after it: a thread dying at every start must not flood stderr.
+      if (this.exits++ % 10 === 0) {
+        this.handlers.warn(`a09-lab: the shipping thread exited (${code}, ${this.exits} times so far); restarting it in ${this.restartDelayMs} ms`);
+      }
       this.restartTimer = setTimeout(() => {
         this.restartTimer = undefined;
         this.worker = this.spawn();

@@ -98,6 +98,28 @@ describe('the shipping thread', () => {
     expect(events.map((event) => event.seq)).toEqual([...events.map((event) => event.seq)].sort((a, b) => a - b));
   });
 
+  it('ends a thread that does not answer close() in time, counting what it had not spooled', async () => {
+    const dir = scratch();
+    const warnings: string[] = [];
+    const failures: number[] = [];
+    const thread = new ShippingThread(
+      { file: path.join(dir, 'events.jsonl'), spoolDir: path.join(dir, 'spool') },
+      { monitor: () => undefined, failed: (count) => failures.push(count), warn: (line) => warnings.push(line) },
+      { closeTimeoutMs: 500 },
+    );
+    // Fault injection: a batch whose length never ends keeps the thread busy (each missing event fails).
+    (thread as unknown as { worker: Worker }).worker.postMessage({ type: 'batch', id: -1, events: { length: 1e12 }, priority: [], sanitized: [] });
+    for (const event of makeEvents(3)) thread.post(event, false);
+    await thread.close();
+    expect(warnings.join('\n')).toMatch(/did not close within 500 ms; ended it \(3 events not spooled\)/);
+    expect(failures).toEqual([3]);
+    expect(thread.pending).toBe(0);
+  });
+
+  it('refuses a collector URL it cannot use at once, not in the thread', () => {
+    expect(() => createAuditLogger({ collector: 'gopher://127.0.0.1:70', spoolDir: scratch(), heartbeatMs: 0, lifecycle: false })).toThrow(/tcp|tls|udp/);
+  });
+
   it('refuses, with a clear error, options that cannot reach the thread', () => {
     const dir = scratch();
     expect(() =>
