@@ -206,20 +206,32 @@ function windowLabel(windowMs: number): string {
   return windowMs % 1000 === 0 ? `${windowMs / 1000} s` : `${windowMs} ms`;
 }
 
-/** `threshold` matching events for one key within `windowMs`, then every further one folds in. */
-class ThresholdRule extends CompiledRule {
+/** What the counting rules share: their event types and filter, keyed windows, expiry and statistics. */
+abstract class WindowedRule<W extends ThresholdWindows | DistinctWindows> extends CompiledRule {
   readonly eventTypes: readonly string[];
-  private readonly filter: EventFilter;
-  private readonly windows: ThresholdWindows;
+  protected readonly filter: EventFilter;
+  protected readonly windows: W;
 
-  constructor(config: RuleConfig, runtime: RuleRuntime) {
+  constructor(config: RuleConfig, runtime: RuleRuntime, Windows: new (capacity: number, threshold: number, windowMs: number, onLiveEviction: () => void, clock: () => number) => W) {
     super(config, runtime);
     this.eventTypes = expandTypes(config.match.types ?? []);
     this.filter = new EventFilter(config.match);
-    this.windows = new ThresholdWindows(runtime.settings.maxKeysPerRule, config.threshold as number, config.windowMs as number, () =>
-      runtime.onLiveEviction(config.id),
-      runtime.clock,
-    );
+    this.windows = new Windows(runtime.settings.maxKeysPerRule, config.threshold as number, config.windowMs as number, () => runtime.onLiveEviction(config.id), runtime.clock);
+  }
+
+  override tick(clockMs: number): void {
+    this.windows.expire(clockMs);
+  }
+
+  override stats(): RuleStats {
+    return { ...super.stats(), keys: this.windows.size, evictions: this.windows.evictions, liveEvictions: this.windows.liveEvictions, windowBytes: this.windows.allocatedBytes };
+  }
+}
+
+/** `threshold` matching events for one key within `windowMs`, then every further one folds in. */
+class ThresholdRule extends WindowedRule<ThresholdWindows> {
+  constructor(config: RuleConfig, runtime: RuleRuntime) {
+    super(config, runtime, ThresholdWindows);
   }
 
   override onEvent(view: RecordView): void {
@@ -248,30 +260,12 @@ class ThresholdRule extends CompiledRule {
     const status = this.config.match.status ? ` (status ${this.config.match.status.min}-${this.config.match.status.max})` : '';
     return `${alert.count} ${types}${status} for ${keyLabel(alert.key)}, threshold ${this.config.threshold} in ${windowLabel(this.config.windowMs as number)}`;
   }
-
-  override tick(clockMs: number): void {
-    this.windows.expire(clockMs);
-  }
-
-  override stats(): RuleStats {
-    return { ...super.stats(), keys: this.windows.size, evictions: this.windows.evictions, liveEvictions: this.windows.liveEvictions, windowBytes: this.windows.allocatedBytes };
-  }
 }
 
 /** `threshold` distinct values (accounts) for one key (address) within `windowMs`. */
-class DistinctRule extends CompiledRule {
-  readonly eventTypes: readonly string[];
-  private readonly filter: EventFilter;
-  private readonly windows: DistinctWindows;
-
+class DistinctRule extends WindowedRule<DistinctWindows> {
   constructor(config: RuleConfig, runtime: RuleRuntime) {
-    super(config, runtime);
-    this.eventTypes = expandTypes(config.match.types ?? []);
-    this.filter = new EventFilter(config.match);
-    this.windows = new DistinctWindows(runtime.settings.maxKeysPerRule, config.threshold as number, config.windowMs as number, () =>
-      runtime.onLiveEviction(config.id),
-      runtime.clock,
-    );
+    super(config, runtime, DistinctWindows);
   }
 
   override onEvent(view: RecordView): void {
@@ -301,14 +295,6 @@ class DistinctRule extends CompiledRule {
   protected override condition(alert: Alert): string {
     const types = (this.config.match.types ?? []).join('/');
     return `${alert.count} ${types} for ${keyLabel(alert.key)} on at least ${this.config.threshold} distinct ${this.config.distinct} values within ${windowLabel(this.config.windowMs as number)}`;
-  }
-
-  override tick(clockMs: number): void {
-    this.windows.expire(clockMs);
-  }
-
-  override stats(): RuleStats {
-    return { ...super.stats(), keys: this.windows.size, evictions: this.windows.evictions, liveEvictions: this.windows.liveEvictions, windowBytes: this.windows.allocatedBytes };
   }
 }
 
