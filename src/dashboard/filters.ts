@@ -100,14 +100,7 @@ export function eventQueryFrom(params: QueryParams): EventQuery {
   if (actor !== undefined) applyActor(query, actor);
   const ip = text(params, 'ip');
   if (ip !== undefined) query.ip = ip;
-  const maxSeverity = integer(params, 'maxSeverity', 0, 7);
-  if (maxSeverity !== undefined) query.maxSeverity = maxSeverity;
-  const since = time(params, 'since');
-  if (since !== undefined) query.since = since;
-  const until = time(params, 'until');
-  if (until !== undefined) query.until = until;
-  const words = text(params, 'text');
-  if (words !== undefined) query.text = words;
+  applyShared(query, params);
   const before = integer(params, 'before', 1, Number.MAX_SAFE_INTEGER);
   const after = integer(params, 'after', 0, Number.MAX_SAFE_INTEGER);
   if (before !== undefined && after !== undefined) throw new FilterError('give before or after, not both');
@@ -120,6 +113,18 @@ export function eventQueryFrom(params: QueryParams): EventQuery {
   }
   query.limit = integer(params, 'limit', 1, MAX_EVENT_LIMIT) ?? 100;
   return query;
+}
+
+/** The filters events and alerts share: maxSeverity, since, until, text. */
+function applyShared(query: { maxSeverity?: number; since?: string; until?: string; text?: string }, params: QueryParams): void {
+  const maxSeverity = integer(params, 'maxSeverity', 0, 7);
+  if (maxSeverity !== undefined) query.maxSeverity = maxSeverity;
+  const since = time(params, 'since');
+  if (since !== undefined) query.since = since;
+  const until = time(params, 'until');
+  if (until !== undefined) query.until = until;
+  const words = text(params, 'text');
+  if (words !== undefined) query.text = words;
 }
 
 /** GET /api/alerts parameters -> AlertQuery: state, rule, type, key, maxSeverity, since, until, text, before, limit. */
@@ -136,14 +141,7 @@ export function alertQueryFrom(params: QueryParams): AlertQuery {
   if (type !== undefined) query.type = type;
   const key = text(params, 'key');
   if (key !== undefined) query.key = key;
-  const maxSeverity = integer(params, 'maxSeverity', 0, 7);
-  if (maxSeverity !== undefined) query.maxSeverity = maxSeverity;
-  const since = time(params, 'since');
-  if (since !== undefined) query.since = since;
-  const until = time(params, 'until');
-  if (until !== undefined) query.until = until;
-  const words = text(params, 'text');
-  if (words !== undefined) query.text = words;
+  applyShared(query, params);
   const before = integer(params, 'before', 1, Number.MAX_SAFE_INTEGER);
   if (before !== undefined) query.before = before;
   query.limit = integer(params, 'limit', 1, MAX_ALERT_LIMIT) ?? 100;
