@@ -68,7 +68,9 @@ export class ShippingThread {
   private nextId = 1;
   private readonly unconfirmed = new Map<number, Batch>();
   private unconfirmedEvents = 0;
+  /** The current thread's counts, and what the threads before it (restarted) had counted. */
   private lastStats: SinkStats = {};
+  private carried: SinkStats = {};
   private restartDelayMs = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private closing: Promise<SinkStats> | undefined;
@@ -109,7 +111,7 @@ export class ShippingThread {
 
   /** The sinks' counters as the shipping thread last reported them (at most ~250 ms old). */
   stats(): SinkStats {
-    return this.lastStats;
+    return withCarried(this.carried, this.lastStats);
   }
 
   /** Events handed over and not yet taken by the sinks. */
@@ -135,7 +137,7 @@ export class ShippingThread {
         this.unconfirmed.clear();
         this.unconfirmedEvents = 0;
         void this.worker.terminate();
-        resolve(this.lastStats);
+        resolve(this.stats());
       }, this.closeTimeoutMs);
       this.finish = (stats) => {
         clearTimeout(deadline);
@@ -194,6 +196,9 @@ export class ShippingThread {
     worker.on('error', (error) => this.handlers.warn(`a09-lab: the shipping thread failed: ${error.message}`));
     worker.on('exit', (code) => {
       if (this.ended) return;
+      // A restarted thread counts from zero: keep what this one had counted.
+      this.carried = withCarried(this.carried, this.lastStats);
+      this.lastStats = {};
       this.restartDelayMs = Math.min(Math.max(this.restartDelayMs * 2, 100), MAX_RESTART_DELAY_MS);
       // The first exit and every tenth after it: a thread dying at every start must not flood stderr.
       if (this.exits++ % 10 === 0) {
@@ -237,7 +242,7 @@ export class ShippingThread {
         this.unconfirmed.clear();
         this.unconfirmedEvents = 0;
         this.lastStats = reply.stats;
-        this.finish?.(reply.stats);
+        this.finish?.(this.stats());
         // Its sinks are closed: whatever else it holds (a stray handle) must not keep the process up.
         void this.worker.terminate();
         return;
@@ -249,4 +254,28 @@ export class ShippingThread {
 function plainSanitized(event: AuditEvent, policy: RedactionPolicy | undefined): AuditEvent {
   const sanitized = sanitizeEvent(event, policy);
   return JSON.parse(JSON.stringify(sanitized, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))) as AuditEvent;
+}
+
+/** Counters that describe a state (of the current thread), not a running count: never summed. */
+const STATE_FIELDS = new Set(['connected', 'ackMode', 'spoolBytes', 'spoolRecords', 'unsent', 'spoolError', 'monitorDisabled', 'error']);
+
+function addCounts<T extends object>(carried: T | undefined, current: T | undefined): T | undefined {
+  if (carried === undefined) return current;
+  if (current === undefined) return carried;
+  const out: Record<string, unknown> = { ...(current as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(carried)) {
+    const now = (current as Record<string, unknown>)[key];
+    if (!STATE_FIELDS.has(key) && typeof value === 'number' && typeof now === 'number') out[key] = value + now;
+  }
+  return out as T;
+}
+
+/** The sinks' counts over every thread so far: running counts summed, states as the current thread has them. */
+function withCarried(carried: SinkStats, current: SinkStats): SinkStats {
+  const out: SinkStats = {};
+  const ship = addCounts(carried.ship, current.ship);
+  if (ship !== undefined) out.ship = ship;
+  const file = addCounts(carried.file, current.file);
+  if (file !== undefined) out.file = file;
+  return out;
 }

@@ -72,8 +72,9 @@ describe('the shipping thread', () => {
     await waitFor(() => warnings.some((line) => /exited/.test(line)));
     await waitFor(() => thread.pending === 0, 15_000, 'the restarted thread to take the batch');
     const stats = await thread.close();
-    // The counts are the restarted thread's own (it wrote the 20 the dead one never took).
-    expect(stats.file).toMatchObject({ written: 20, lost: 0 });
+    // The dead thread's 10 and the restarted one's 20 (the ones the dead one never took).
+    expect(stats.file).toMatchObject({ written: 30, lost: 0 });
+    expect(thread.stats().file).toMatchObject({ written: 30 });
     expect(readEvents(file).map((event) => event.seq)).toEqual(events.map((event) => event.seq));
   });
 
