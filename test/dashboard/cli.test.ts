@@ -1,33 +1,15 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import request from 'supertest';
 import { main } from '../../src/cli/main';
 import { verifyChain } from '../../src/collector';
 import { loginFail, newSource, sendEvents, tempDir } from './helpers';
+import { builtCli, ROOT } from '../attacks/dist';
 import { captureConsole } from '../cli/console-capture';
 
-const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'dist/src/cli/main.js');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
-    else if (entry.name.endsWith('.ts') || entry.name.endsWith('.json')) newest = Math.max(newest, statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-/** Build dist when it is missing or older than the sources (CI builds before jest; this is for local runs). */
-function ensureBuilt(): void {
-  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newestSource(path.join(ROOT, 'src'))) return;
-  // Type errors elsewhere in the tree do not stop tsc from emitting; the file's presence is what counts.
-  spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'ignore' });
-  if (!existsSync(path.join(ROOT, 'dist/src/cli/commands/collector.js'))) throw new Error('the build did not produce dist/src/cli/commands/collector.js');
-}
+/** The built CLI (built first when dist/ is missing or older than the sources, as the end-to-end tests do). */
+let CLI = '';
 
 interface Running {
   child: ChildProcess;
@@ -119,7 +101,9 @@ describe('a09-lab collector (in process: argument errors)', () => {
 
 describe('a09-lab collector (spawned from dist)', () => {
   jest.setTimeout(120_000);
-  beforeAll(() => ensureBuilt());
+  beforeAll(() => {
+    CLI = builtCli();
+  });
 
   it('prints its addresses and a generated token, serves them, and stops cleanly on SIGTERM', async () => {
     const db = dir.file('spawned.db');
