@@ -1,8 +1,9 @@
-import type { CollectedRecord } from '../collector/record';
-import type { Alert, AlertChangeKind } from '../detect/alert';
+import type { SequenceGap } from '../collector/record';
+import type { ApiRecord, StoredAlertChange } from '../dashboard';
+import type { Alert } from '../detect/alert';
 
 /** A record as the collector's API returns it (MSG left out when it is one of our events). */
-export type ApiRecord = Omit<CollectedRecord, 'message'> & { message?: string };
+export type { ApiRecord };
 
 /** An alert as stored (the detector's Alert plus the store's bookkeeping). */
 export interface ApiAlert extends Alert {
@@ -12,20 +13,13 @@ export interface ApiAlert extends Alert {
 
 export interface ApiAlertDetail {
   alert: ApiAlert;
-  changes: Array<{ kind: AlertChangeKind; revision: number; count: number; summary: string; at: string }>;
+  changes: StoredAlertChange[];
   /** Every linked record id (up to the store's cap). */
   records: Array<{ recordId: number; seq?: number }>;
 }
 
-export interface ApiGap {
-  host: string;
-  instance: string;
-  app: string;
-  from: number;
-  to: number;
-  detectedAt: string;
-  filledAt?: string;
-}
+/** A hole in a source's sequence, as GET /api/gaps lists it. */
+export type ApiGap = SequenceGap;
 
 /** The collector's API could not be used: unreachable, refused the token, or answered nonsense. */
 export class CollectorApiError extends Error {
