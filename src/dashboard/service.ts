@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Collector, type BoundAddress, type CollectorAddresses, type CollectorLimits, type CollectorOptions, type ListenAddress, type TlsListenOptions } from '../collector';
+import { Collector, type BoundAddress, type CollectorAddresses, type CollectorOptions, type ListenAddress } from '../collector';
 import {
   createDetector,
   createEscalator,
@@ -32,17 +32,10 @@ export interface AlertSink {
   close?(): void | Promise<void>;
 }
 
-export interface CollectorServiceOptions {
+/** The syslog listeners, limits and store as the collector takes them (UDP/TCP 5514, TLS off unless configured). */
+export interface CollectorServiceOptions extends Pick<CollectorOptions, 'host' | 'udp' | 'tcp' | 'tls' | 'limits' | 'store'> {
   /** The collector's SQLite file; the alert tables live in it too unless alerts.path says otherwise. */
   dbPath: string;
-  /** Default host for the syslog listeners (default 127.0.0.1). */
-  host?: string;
-  /** Syslog listeners as in CollectorOptions: UDP and TCP default to port 5514, TLS off unless configured. */
-  udp?: ListenAddress | false;
-  tcp?: ListenAddress | false;
-  tls?: TlsListenOptions | false;
-  limits?: Partial<CollectorLimits>;
-  store?: CollectorOptions['store'];
   /** The HTTP API and dashboard (default 127.0.0.1:8514; port 0 picks a free one). */
   http?: ListenAddress;
   /** Bearer token for the API; generated (and reported as generated) when absent. */
