@@ -6,6 +6,7 @@
 
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
+const { recordMaker } = require('./lib/records');
 
 if (typeof global.gc !== 'function') {
   const result = spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, 'detect-memory.js'), ...process.argv.slice(2)], { stdio: 'inherit' });
@@ -41,38 +42,9 @@ function hex24(i) {
 }
 
 const start = Date.UTC(2026, 0, 15, 9, 0, 0);
-let id = 0;
-
-/** A record as the collector hands it over; fields as the event source writes them. */
-function record(type, who, where, at) {
-  id++;
-  const time = new Date(at).toISOString();
-  return {
-    id,
-    receivedAt: time,
-    transport: 'tcp',
-    peer: '127.0.0.1:40000',
-    format: 'rfc5424',
-    host: 'shop-1',
-    app: 'juice-shop',
-    message: '',
-    event: {
-      type,
-      level: 'WARN',
-      severity: 4,
-      time,
-      seq: id,
-      instance: '7f8c0e7a-1111-4222-8333-944455556666',
-      app: 'juice-shop',
-      host: 'shop-1',
-      outcome: 'failure',
-      description: type,
-      who,
-      where,
-      detail: {},
-    },
-  };
-}
+const { event } = recordMaker();
+/** Every record here: a WARN event with outcome failure. */
+const record = (type, who, where, at) => event(type, 'failure', who, where, at, { level: 'WARN', severity: 4 });
 
 let now = start;
 const detector = detect.createDetector(detect.defaultDetectionConfig(), { now: () => now });

@@ -5,6 +5,7 @@
 'use strict';
 
 const path = require('node:path');
+const { recordMaker } = require('./lib/records');
 
 let detect;
 try {
@@ -45,32 +46,11 @@ const PAGES = [
 ];
 const ATTACKS = ['/.env', '/.git/config', '/rest/products/search?q=%27))%20UNION%20SELECT%201--', '/rest/products/search?q=%3Cscript%3E', '/ftp/..%2f..%2fetc%2fpasswd'];
 const AGENTS = ['Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15'];
-const INSTANCE = '7f8c0e7a-1111-4222-8333-944455556666';
 
 const start = Date.UTC(2026, 0, 15, 9, 0, 0);
-let id = 0;
 let request = 0;
 
-function record(type, outcome, who, where, at) {
-  id++;
-  const time = new Date(at).toISOString();
-  return {
-    id,
-    receivedAt: time,
-    transport: 'tcp',
-    peer: '127.0.0.1:40000',
-    format: 'rfc5424',
-    host: 'shop-1',
-    app: 'juice-shop',
-    message: '',
-    event: { type, level: 'INFO', severity: 6, time, seq: id, instance: INSTANCE, app: 'juice-shop', host: 'shop-1', outcome, description: type, who, where, detail: {} },
-  };
-}
-
-function raw(message, at) {
-  id++;
-  return { id, receivedAt: new Date(at).toISOString(), transport: 'udp', peer: '127.0.0.1:51514', format: 'rfc3164', host: 'naive-shop', app: 'juice-shop', message };
-}
+const { event: record, raw } = recordMaker();
 
 const mix = { page: 0, notFound: 0, error: 0, loginOk: 0, loginFail: 0, order: 0, heartbeat: 0, attack: 0, raw: 0 };
 const records = [];
