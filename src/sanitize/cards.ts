@@ -8,18 +8,7 @@ export const CARD_LABEL = '[REDACTED:card]';
 
 /** Luhn (mod 10) over the digits of `digits` (only '0'..'9' expected). */
 export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  let double = false;
-  for (let index = digits.length - 1; index >= 0; index -= 1) {
-    let digit = digits.charCodeAt(index) - 48;
-    if (double) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-    double = !double;
-  }
-  return sum % 10 === 0;
+  return luhnOverGroups(digits, [0], [digits.length], 0, 0);
 }
 
 /**
