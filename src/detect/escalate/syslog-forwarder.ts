@@ -1,6 +1,7 @@
 import { type CollectorTlsOptions, CollectorConnection, parseCollectorUrl } from '../../ship/connection';
 import type { AlertChange } from '../alert';
 import { type AlertSyslogOptions, formatAlertRfc5424 } from './alert-syslog';
+import { IdleWaiters } from './idle';
 
 export interface SyslogForwardOptions extends Omit<AlertSyslogOptions, 'nowMs'> {
   /** `tcp://host:port` (octet counting), `tls://host:port` (RFC 5425) or `udp://host:port`. */
@@ -34,7 +35,7 @@ export class SyslogForwarder {
   private readonly maxQueue: number;
   private sent = 0;
   private dropped = 0;
-  private readonly idleWaiters: Array<() => void> = [];
+  private readonly idleWaiters = new IdleWaiters();
 
   constructor(
     private readonly options: SyslogForwardOptions,
@@ -65,13 +66,7 @@ export class SyslogForwarder {
   /** Resolves when the queue is empty (true) or after timeoutMs (false). */
   async idle(timeoutMs: number): Promise<boolean> {
     if (this.queue.length === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const result = await Promise.race([
-      new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true))),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    return result;
+    return this.idleWaiters.wait(timeoutMs);
   }
 
   async close(graceMs = 1000): Promise<void> {
@@ -98,7 +93,7 @@ export class SyslogForwarder {
       if (!this.connection.send(batch)) break;
     }
     if (this.queue.length === 0) {
-      for (const wake of this.idleWaiters.splice(0)) wake();
+      this.idleWaiters.wake();
     }
   }
 }

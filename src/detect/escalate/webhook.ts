@@ -3,6 +3,7 @@ import * as https from 'node:https';
 import { toJsonLine } from '../../sanitize';
 import { Backoff } from '../../ship/backoff';
 import type { AlertChange } from '../alert';
+import { IdleWaiters } from './idle';
 
 export interface WebhookOptions {
   /** http:// or https:// */
@@ -60,7 +61,7 @@ export class WebhookPoster {
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private inflight: http.ClientRequest | undefined;
-  private readonly idleWaiters: Array<() => void> = [];
+  private readonly idleWaiters = new IdleWaiters();
   private counters = { delivered: 0, retries: 0, failed: 0, dropped: 0 };
   private lastError: string | undefined;
 
@@ -93,13 +94,7 @@ export class WebhookPoster {
   /** Resolves when nothing is queued or in flight (true) or after timeoutMs (false). */
   async idle(timeoutMs: number): Promise<boolean> {
     if (this.queue.length === 0 && !this.busy) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const result = await Promise.race([
-      new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true))),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    return result;
+    return this.idleWaiters.wait(timeoutMs);
   }
 
   /** Stop: the post in flight is aborted, queued ones are discarded. */
@@ -120,7 +115,7 @@ export class WebhookPoster {
     if (this.busy || this.closed) return;
     const post = this.queue[0];
     if (post === undefined) {
-      for (const wake of this.idleWaiters.splice(0)) wake();
+      this.idleWaiters.wake();
       return;
     }
     this.busy = true;
