@@ -14,7 +14,7 @@ import { DEFAULT_REDACTION, sanitizeEvent, toJsonLine, type RedactionPolicy } fr
 import { parseCollectorUrl, type CollectorTlsOptions } from './connection';
 import type { FileSinkStats } from './file-sink';
 import { ShippingThread } from './ship-thread';
-import { AuditSinks, levelOf, type SinkName, type SinkOptions, type SinkStats } from './sinks';
+import { AuditSinks, auditInfo, type SinkName, type SinkOptions, type SinkStats } from './sinks';
 import type { AuditInfo, MonitorChange, ShipStats, SyslogTransportOptions } from './transport';
 
 export interface AuditLoggerOptions extends EventSourceOptions {
@@ -138,24 +138,19 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
       true,
     );
   };
-  let warnedFailure = false;
-  const reportFailure = (message: string): void => {
-    counters.failures++;
-    try {
-      if (!warnedFailure) {
-        warnedFailure = true;
-        warn(`a09-lab: audit logging failed (reported once): ${message}`);
-      }
-    } catch {
-      // Even the warning failed (stderr closed): still never throw into the caller.
-    }
-  };
-
   const safeWarn = (line: string): void => {
     try {
       warn(line);
     } catch {
-      // as above
+      // Even the warning failed (stderr closed): still never throw into the caller.
+    }
+  };
+  let warnedFailure = false;
+  const reportFailure = (message: string): void => {
+    counters.failures++;
+    if (!warnedFailure) {
+      warnedFailure = true;
+      safeWarn(`a09-lab: audit logging failed (reported once): ${message}`);
     }
   };
   let inline: AuditSinks | undefined;
@@ -201,7 +196,6 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
   /** Events dropped since the shipping thread fell behind (reported as sys_monitor_disabled, then _enabled). */
   let backlogLost = 0;
   let backlogged = false;
-  const backlogLimit = options.maxThreadBacklog ?? 100_000;
 
   /** A sys_monitor_* event about the shipping thread's backlog, when it starts and stops dropping events. */
   function watchBacklog(dropped: boolean): void {
@@ -211,7 +205,7 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
       if (backlogged) return;
       backlogged = true;
       onMonitor('collector', { state: 'disabled', reason: 'thread_backlog', lost: backlogLost });
-    } else if (backlogged && thread !== undefined && thread.pending < backlogLimit / 2) {
+    } else if (backlogged && thread !== undefined && thread.pending < thread.maxUnconfirmed / 2) {
       backlogged = false;
       onMonitor('collector', { state: 'enabled', reason: 'thread_backlog', lost: backlogLost });
       backlogLost = 0;
@@ -234,12 +228,7 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
         if (backlogged && !priority) watchBacklog(false);
         event = created;
         // Only when someone listens: the AppSec team's own winston transports get the sanitized event here.
-        if (logger.transports.length > 0) {
-          const sanitized = sanitizeEvent(created, policy);
-          const info: AuditInfo = { level: levelOf(sanitized.severity), message: sanitized.description, event: sanitized };
-          if (priority) info.priority = true;
-          logger.log(info);
-        }
+        if (logger.transports.length > 0) logger.log(auditInfo(sanitizeEvent(created, policy), priority));
       } else {
         const info = inline!.deliver(created, priority);
         event = info.event;
@@ -251,13 +240,9 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
     } catch (error) {
       if (error instanceof EventSchemaError) {
         counters.schemaErrors++;
-        try {
-          if (!warnedSchema) {
-            warnedSchema = true;
-            warn(`a09-lab: dropped an incomplete audit event (a bug in the caller; reported once): ${error.message}`);
-          }
-        } catch {
-          // as above
+        if (!warnedSchema) {
+          warnedSchema = true;
+          safeWarn(`a09-lab: dropped an incomplete audit event (a bug in the caller; reported once): ${error.message}`);
         }
       } else {
         reportFailure(error instanceof Error ? error.message : String(error));

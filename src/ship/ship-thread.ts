@@ -77,7 +77,8 @@ export class ShippingThread {
   private finish: ((stats: SinkStats) => void) | undefined;
   /** The thread closed its sinks after taking everything: its exit is the end, not a crash. */
   private ended = false;
-  private readonly maxUnconfirmed: number;
+  /** Events in flight beyond which `post` drops new ones. */
+  readonly maxUnconfirmed: number;
   private readonly batchMs: number;
   private readonly closeTimeoutMs: number;
   private batchTimer: NodeJS.Timeout | undefined;

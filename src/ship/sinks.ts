@@ -32,6 +32,13 @@ export function levelOf(severity: Severity): string {
 
 const noop = (): void => undefined;
 
+/** What a sink (or winston) gets for a sanitized event. */
+export function auditInfo(sanitized: AuditEvent, priority: boolean): AuditInfo {
+  const info: AuditInfo = { level: levelOf(sanitized.severity), message: sanitized.description, event: sanitized };
+  if (priority) info.priority = true;
+  return info;
+}
+
 /**
  * The logger's own sinks (the syslog transport with its spool, the JSON-lines file), each handed the
  * sanitized event directly: winston's object-mode streams cost more per event than the sink. The same
@@ -59,9 +66,7 @@ export class AuditSinks {
 
   /** Sanitize the event (unless it was already) and hand it to every sink; returns the info the sinks got. Throws only if sanitizing does. */
   deliver(event: AuditEvent, priority: boolean, alreadySanitized = false): AuditInfo {
-    const sanitized = alreadySanitized ? event : sanitizeEvent(event, this.policy);
-    const info: AuditInfo = { level: levelOf(sanitized.severity), message: sanitized.description, event: sanitized };
-    if (priority) info.priority = true;
+    const info = auditInfo(alreadySanitized ? event : sanitizeEvent(event, this.policy), priority);
     for (const sink of this.all) {
       // What winston-transport's stream would do before log(): honour `silent` and the sink's `level`.
       if (sink.silent === true) continue;
