@@ -145,13 +145,9 @@ export class ShippingThread {
         resolve(stats);
       };
       this.send();
-      if (this.restartTimer !== undefined) {
-        clearTimeout(this.restartTimer);
-        this.restartTimer = undefined;
-        this.worker = this.spawn();
-        for (const batch of this.unconfirmed.values()) this.request({ type: 'batch', ...batch });
-      }
-      this.request({ type: 'close' });
+      // Between a crash and its restart: restart now (respawn asks the new thread to close).
+      if (this.restartTimer !== undefined) this.respawn();
+      else this.request({ type: 'close' });
     });
     return this.closing;
   }
@@ -190,6 +186,15 @@ export class ShippingThread {
     }
   }
 
+  /** A new thread, given every batch the old one had not taken, and asked to close if we are closing. */
+  private respawn(): void {
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.worker = this.spawn();
+    for (const batch of this.unconfirmed.values()) this.request({ type: 'batch', ...batch });
+    if (this.finish !== undefined) this.request({ type: 'close' });
+  }
+
   private spawn(): Worker {
     const worker = startModuleWorker(__filename, 'ship-worker', this.options);
     worker.on('message', (reply: ThreadReply) => this.receive(reply));
@@ -205,12 +210,7 @@ export class ShippingThread {
       if (this.exits++ % 10 === 0) {
         this.handlers.warn(`a09-lab: the shipping thread exited (${code}, ${this.exits} times so far); restarting it in ${this.restartDelayMs} ms`);
       }
-      this.restartTimer = setTimeout(() => {
-        this.restartTimer = undefined;
-        this.worker = this.spawn();
-        for (const batch of this.unconfirmed.values()) this.request({ type: 'batch', ...batch });
-        if (this.finish !== undefined) this.request({ type: 'close' });
-      }, this.restartDelayMs);
+      this.restartTimer = setTimeout(() => this.respawn(), this.restartDelayMs);
     });
     return worker;
   }

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ThreadReply, ThreadRequest } from './ship-thread';
-import { AuditSinks, type SinkStats } from './sinks';
+import { AuditSinks, type SinkOptions, type SinkStats } from './sinks';
 
 /**
  * The shipping thread: sanitizes the events the application's thread created and hands them to the sinks
@@ -12,7 +12,7 @@ if (port === null) throw new Error('ship-worker runs only as a worker thread');
 const STATS_EVERY_MS = 250;
 
 const reply = (message: ThreadReply): void => port.postMessage(message);
-const sinks = new AuditSinks((workerData as { data: ConstructorParameters<typeof AuditSinks>[0] }).data, (sink, change) =>
+const sinks = new AuditSinks((workerData as { data: SinkOptions }).data, (sink, change) =>
   reply({ type: 'monitor', sink, change }),
 );
 
