@@ -63,7 +63,7 @@ function setUpFixed(config, io) {
     middleware = io.own('dist/middleware/index.js');
     redact = io.own('dist/middleware/lib/redact.js');
     ship = io.own('dist/src/ship/index.js');
-    if (typeof middleware.a09 !== 'function' || typeof middleware.chain !== 'function' || typeof ship.createAuditLogger !== 'function') throw new Error('a09(), chain() or createAuditLogger() is missing');
+    if (typeof middleware.a09 !== 'function' || typeof ship.createAuditLogger !== 'function') throw new Error('a09() or createAuditLogger() is missing');
   } catch (error) {
     io.refuse(
       'fixed mode',
@@ -86,9 +86,9 @@ function setUpFixed(config, io) {
     ...(config.trustedProxies.length > 0 && { trustedProxies: config.trustedProxies }),
     onEmitError: io.onEmitError,
   });
-  const [context, ...rest] = stack.first;
-  // One Express layer for all of them (each layer costs Express's router a few microseconds per request).
-  const first = [middleware.chain([context, ...(stack.helmet !== undefined ? [stack.helmet] : []), ...rest])];
+  // Request context, helmet, audits and log guard as one Express layer (each layer costs the router a few
+  // microseconds per request): what a09's middleware() composes.
+  const first = [stack.middleware()];
   const keys = redact.sensitiveKeySet();
   return { kind: 'fixed', stack, emitter, first, jwt: jwt.label, redactUrl: (url) => redact.redactUrl(url, keys) };
 }
