@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { AuditEmitter, EventInput, Who, Where } from '../../src/events';
 import { clientAddress, type ClientAddress } from './ip';
 import { redactUrl, sensitiveKeySet } from './redact';
+import { newRequestId } from './request-id';
 import { matchAuditedRoute, routingPath, type AuditedRoute } from './routes';
-import type { Actor, TokenVerdict } from './token';
+import { NO_TOKEN, type Actor, type TokenVerdict } from './token';
 
 /** How a request ended, as the done-callbacks see it. */
 export interface Completion {
@@ -62,7 +62,7 @@ export class RequestContext {
   readonly userAgent?: string;
   /** The audited Juice Shop route this request is for, if any. */
   readonly route?: AuditedRoute;
-  token: TokenVerdict = { state: 'absent' };
+  token: TokenVerdict = NO_TOKEN;
   /** The verified actor: set only when the token verified. */
   actor?: Actor;
   /** Route parameters as Express resolved them (filled by app.param, see `captureParams`). */
@@ -137,23 +137,19 @@ export class RequestContext {
       if (actor.userId !== undefined) who.userId = actor.userId;
       if (actor.role !== undefined) who.role = actor.role;
     }
-    Object.assign(who, input.who);
+    if (input.who !== undefined) Object.assign(who, input.who);
     const where: Where = { method: this.method, url: this.url, requestId: this.requestId };
     const route = this.route?.pattern ?? this.expressRoute;
     if (route !== undefined) where.route = route;
     if (this.res.headersSent) where.status = this.res.statusCode;
-    Object.assign(where, input.where);
-    const event: EventInput = {
-      type: input.type,
-      outcome: input.outcome,
-      who,
-      where,
-      ...(input.reason !== undefined && { reason: input.reason }),
-      ...(input.description !== undefined && { description: input.description }),
-      ...(input.level !== undefined && { level: input.level }),
-      ...(input.severity !== undefined && { severity: input.severity }),
-      ...(input.detail !== undefined && { detail: input.detail }),
-    };
+    if (input.where !== undefined) Object.assign(where, input.where);
+    // Assignments rather than conditional spreads: each spread of a present field allocates an object (per event).
+    const event: EventInput = { type: input.type, outcome: input.outcome, who, where };
+    if (input.reason !== undefined) event.reason = input.reason;
+    if (input.description !== undefined) event.description = input.description;
+    if (input.level !== undefined) event.level = input.level;
+    if (input.severity !== undefined) event.severity = input.severity;
+    if (input.detail !== undefined) event.detail = input.detail;
     const email = input.email ?? actor?.email;
     if (email !== undefined) event.email = email;
     safeEmit(this.settings, event);
@@ -166,14 +162,20 @@ export class RequestContext {
     if (this.route === undefined && route !== undefined && typeof route.path === 'string') {
       this.expressRoute = (this.req.baseUrl ?? '') + route.path;
     }
-    const completion: Completion = {
-      aborted,
-      durationMs: Number(process.hrtime.bigint() - this.startedAt) / 1e6,
-      ...(this.res.headersSent && { status: this.res.statusCode }),
-    };
-    for (const callback of [...(this.callbacks ?? []), ...(this.lastCallbacks ?? [])]) {
+    const completion: Completion = { aborted, durationMs: Number(process.hrtime.bigint() - this.startedAt) / 1e6 };
+    if (this.res.headersSent) completion.status = this.res.statusCode;
+    // Those registered by now run; one added while they run does not (the request is done).
+    const first = this.callbacks?.length ?? 0;
+    const last = this.lastCallbacks?.length ?? 0;
+    this.run(this.callbacks, first, completion);
+    this.run(this.lastCallbacks, last, completion);
+  }
+
+  private run(callbacks: DoneCallback[] | undefined, count: number, completion: Completion): void {
+    if (callbacks === undefined) return;
+    for (let i = 0; i < count; i++) {
       try {
-        callback(completion);
+        callbacks[i]!(completion);
       } catch (error) {
         // An audit bug must not take the others (or the process) down.
         reportEmitError(this.settings, error);
@@ -276,7 +278,7 @@ export function ensureContext(
 ): RequestContext {
   const existing = contexts.get(req);
   if (existing !== undefined) return existing;
-  const context = new RequestContext(requestId ?? randomUUID(), settings, req, res);
+  const context = new RequestContext(requestId ?? newRequestId(), settings, req, res);
   contexts.set(req, context);
   expose(req, context);
   return context;

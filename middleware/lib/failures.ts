@@ -25,13 +25,16 @@ export class FailureTracker {
   fail(email: string, max: number): { count: number; reachedMax: boolean } {
     const key = normaliseEmail(email);
     const now = this.options.now();
-    const existing = this.records.get(key);
-    const record = existing !== undefined && now - existing.last <= this.options.windowMs ? existing : { count: 0, last: now, maxReported: false };
+    // get() refreshes the entry's age: a failure within the window updates the record in place.
+    let record = this.records.get(key);
+    if (record === undefined || now - record.last > this.options.windowMs) {
+      record = { count: 0, last: now, maxReported: false };
+      this.records.set(key, record);
+    }
     record.count++;
     record.last = now;
     const reachedMax = record.count >= max && !record.maxReported;
     if (reachedMax) record.maxReported = true;
-    this.records.set(key, record);
     return { count: record.count, reachedMax };
   }
 

@@ -16,12 +16,19 @@ export type AuditedRouteName =
   | 'search';
 
 export interface AuditedRoute {
-  name: AuditedRouteName;
+  readonly name: AuditedRouteName;
   /** The Express pattern, for `where.route`. */
-  pattern: string;
+  readonly pattern: string;
   /** Route parameters as the app will see them (percent-decoded). */
-  params: Record<string, string>;
+  readonly params: Readonly<Record<string, string>>;
 }
+
+/** The routes without parameters, shared: every login would otherwise allocate the same answer. */
+const fixedRoute = (name: AuditedRouteName, pattern: string): AuditedRoute => Object.freeze({ name, pattern, params: Object.freeze({}) });
+const LOGIN = fixedRoute('login', '/rest/user/login');
+const CHANGE_PASSWORD = fixedRoute('change-password', '/rest/user/change-password');
+const SEARCH = fixedRoute('search', '/rest/products/search');
+const BASKET_ITEMS = fixedRoute('basket-items', '/api/BasketItems');
 
 /** The path of a URL (no query), duplicate slashes collapsed, one trailing slash dropped. */
 export function routingPath(url: string): string {
@@ -46,13 +53,9 @@ const isRead = (method: string): boolean => method === 'GET' || method === 'HEAD
 export function matchAuditedRoute(method: string, path: string): AuditedRoute | undefined {
   const lower = path.toLowerCase();
   if (lower.startsWith('/rest/')) {
-    if (lower === '/rest/user/login') return method === 'POST' ? { name: 'login', pattern: '/rest/user/login', params: {} } : undefined;
-    if (lower === '/rest/user/change-password') {
-      return isRead(method) ? { name: 'change-password', pattern: '/rest/user/change-password', params: {} } : undefined;
-    }
-    if (lower === '/rest/products/search') {
-      return isRead(method) ? { name: 'search', pattern: '/rest/products/search', params: {} } : undefined;
-    }
+    if (lower === '/rest/user/login') return method === 'POST' ? LOGIN : undefined;
+    if (lower === '/rest/user/change-password') return isRead(method) ? CHANGE_PASSWORD : undefined;
+    if (lower === '/rest/products/search') return isRead(method) ? SEARCH : undefined;
     if (lower.startsWith('/rest/basket/')) {
       const segments = path.split('/'); // ['', 'rest', 'basket', id, ...]
       const id = segments[3];
@@ -71,7 +74,7 @@ export function matchAuditedRoute(method: string, path: string): AuditedRoute | 
     return undefined;
   }
   if (lower.startsWith('/api/basketitems')) {
-    if (lower === '/api/basketitems') return method === 'POST' ? { name: 'basket-items', pattern: '/api/BasketItems', params: {} } : undefined;
+    if (lower === '/api/basketitems') return method === 'POST' ? BASKET_ITEMS : undefined;
     const segments = path.split('/');
     if (segments.length === 4 && segments[3] !== '' && method === 'PUT' && lower.startsWith('/api/basketitems/')) {
       return { name: 'basket-item', pattern: '/api/BasketItems/:id', params: { id: decodeParam(segments[3] ?? '') } };

@@ -42,6 +42,9 @@ export type TokenVerdict =
   /** A token is present but no public key was configured. */
   | { state: 'unverified'; source: TokenSource; claimed?: Actor };
 
+/** The verdict for a request without a token, shared (most requests carry none). */
+export const NO_TOKEN: TokenVerdict = Object.freeze({ state: 'absent' });
+
 export interface TokenVerifierOptions {
   /** The RS256 public key (Juice Shop's `encryptionkeys/jwt.pub`), PEM text or a KeyObject. */
   publicKey: string | Buffer | KeyObject;

@@ -80,15 +80,19 @@ function resolvedAccount(state: LoginAuditState, response: unknown): Actor | und
   return resolved;
 }
 
+/** What a malicious_sqli event keeps of the injected email. */
+function sqliEvidence(email: string, marks: readonly string[], maxLength: number): Record<string, string> {
+  return { field: 'email', marks: marks.join(','), input: email.slice(0, maxLength) };
+}
+
 function auditLogin(state: LoginAuditState, context: RequestContext, req: Request, captured: CapturedBody, completion: Completion): void {
   const body = bodyOf(context, req).parsed;
   const submitted = body?.email;
   const email = typeof submitted === 'string' ? submitted : '';
-  const shapeDetail: Record<string, string> =
-    typeof submitted === 'string' || submitted === undefined ? {} : { emailType: Array.isArray(submitted) ? 'array' : typeof submitted };
-  const sqli = detectSqli(email.slice(0, 2048));
+  // Not a string: say what it was (Juice Shop's login breaks on arrays and objects, which attackers try).
+  const emailType = typeof submitted === 'string' || submitted === undefined ? undefined : Array.isArray(submitted) ? 'array' : typeof submitted;
+  const sqli = detectSqli(email.length > 2048 ? email.slice(0, 2048) : email);
   const injected = sqli.marks.length > 0;
-  const evidence = { field: 'email', marks: sqli.marks.join(','), input: email.slice(0, state.maxEvidence) };
   const status = completion.status;
   const response = captured.value();
 
@@ -104,7 +108,7 @@ function auditLogin(state: LoginAuditState, context: RequestContext, req: Reques
           severity: 1,
           description: 'SQL injection in the login email logged the client in',
           actor: account,
-          detail: evidence,
+          detail: sqliEvidence(email, sqli.marks, state.maxEvidence),
         });
       }
       const failures = state.tracker.succeed(account.email ?? email);
@@ -132,7 +136,7 @@ function auditLogin(state: LoginAuditState, context: RequestContext, req: Reques
       reason: secondFactor ? 'login_bypass_first_factor' : status !== undefined && status >= 500 ? 'sql_error' : 'login_attempt',
       actor: null,
       email,
-      detail: evidence,
+      detail: sqliEvidence(email, sqli.marks, state.maxEvidence),
     });
   }
   if (secondFactor) {
@@ -143,21 +147,18 @@ function auditLogin(state: LoginAuditState, context: RequestContext, req: Reques
       reason: 'second_factor_required',
       actor: null,
       email,
-      detail: { firstFactorValid: true, ...shapeDetail },
+      detail: emailType === undefined ? { firstFactorValid: true } : { firstFactorValid: true, emailType },
     });
     return;
   }
   const reason =
     status === undefined || completion.aborted ? 'aborted' : status === 401 ? 'bad_credentials' : status >= 500 ? 'error' : `status_${status}`;
   const counted = reason === 'bad_credentials' ? state.tracker.fail(email, state.criticalFailures) : undefined;
-  context.emit({
-    type: 'authn_login_fail',
-    outcome: reason === 'error' ? 'error' : 'failure',
-    reason,
-    actor: null,
-    email,
-    detail: { ...(counted !== undefined && { failures: counted.count }), sqli: injected, ...shapeDetail },
-  });
+  const detail: Record<string, string | number | boolean> = {};
+  if (counted !== undefined) detail.failures = counted.count;
+  detail.sqli = injected;
+  if (emailType !== undefined) detail.emailType = emailType;
+  context.emit({ type: 'authn_login_fail', outcome: reason === 'error' ? 'error' : 'failure', reason, actor: null, email, detail });
   if (counted?.reachedMax === true) {
     context.emit({
       type: 'authn_login_fail_max',

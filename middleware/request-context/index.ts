@@ -1,4 +1,4 @@
-import { randomUUID, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { Application, NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   contextSettings,
@@ -9,7 +9,8 @@ import {
   type ContextSettingsOptions,
   type RequestContext,
 } from '../lib/context';
-import { actorFromPayload, tokenFromRequest, TokenVerifier, type TokenVerdict } from '../lib/token';
+import { newRequestId } from '../lib/request-id';
+import { actorFromPayload, NO_TOKEN, tokenFromRequest, TokenVerifier, type TokenVerdict } from '../lib/token';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -64,7 +65,7 @@ export function requestContextShared(options: RequestContextOptions): RequestCon
 
 function tokenVerdict(req: Request, verifier: TokenVerifier | undefined): TokenVerdict {
   const found = tokenFromRequest(req);
-  if (found === undefined) return { state: 'absent' };
+  if (found === undefined) return NO_TOKEN;
   if (verifier === undefined) {
     const parts = found.token.split('.');
     let claimed;
@@ -95,7 +96,7 @@ export function requestContext(options: RequestContextOptions, shared = requestC
     try {
       if (getContext(req) === undefined) {
         const inbound = req.headers[header];
-        const requestId = typeof inbound === 'string' && pattern.test(inbound) ? inbound : randomUUID();
+        const requestId = typeof inbound === 'string' && pattern.test(inbound) ? inbound : newRequestId();
         const context = ensureContext(req, res, settings, requestId);
         const verdict = tokenVerdict(req, verifier);
         context.token = verdict;
