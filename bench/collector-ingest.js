@@ -19,6 +19,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { threadSplit, threadTicks } = require('./lib/harness');
 
 // BENCH_DIST: another build of src (tsc --outDir elsewhere), e.g. to compare variants without touching dist/.
 const DIST = process.env.BENCH_DIST ?? path.join(__dirname, '..', 'dist', 'src');
@@ -138,38 +139,6 @@ function startSender(file, port) {
   return { started, stop };
 }
 
-/** CPU ticks (1/100 s) of each thread of this process, by thread id, from /proc (Linux; empty elsewhere). */
-function threadTicks() {
-  const ticks = {};
-  let tids = [];
-  try {
-    tids = fs.readdirSync('/proc/self/task');
-  } catch {
-    return ticks;
-  }
-  for (const tid of tids) {
-    try {
-      const fields = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ticks[tid] = Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the thread ended
-    }
-  }
-  return ticks;
-}
-
-/** us of CPU per event: the main (parsing) thread, the writer thread(s), V8's helper threads (GC mostly). */
-function threadSplit(before, after, helpers, count) {
-  const split = { main: 0, writer: 0, helpers: 0 };
-  for (const [tid, ticks] of Object.entries(after)) {
-    const used = ((ticks - (before[tid] ?? 0)) * 10000) / count;
-    if (tid === String(process.pid)) split.main += used;
-    else if (helpers.has(tid)) split.helpers += used;
-    else split.writer += used;
-  }
-  return split;
-}
-
 async function runCollector(dir, file, count) {
   const dbPath = path.join(dir, `collector-${Date.now()}.db`);
   const detector = detect ? detect.createDetector() : undefined;
@@ -198,7 +167,8 @@ async function runCollector(dir, file, count) {
   const threads0 = threadTicks();
   const t1 = await done;
   const cpu = process.cpuUsage(cpu0);
-  const threads = threadSplit(threads0, threadTicks(), helperThreads, count);
+  const { main, started: writer, helpers } = threadSplit(threads0, threadTicks(), helperThreads, count);
+  const threads = { main, writer, helpers };
   const rssAfter = process.memoryUsage().rss;
   await sender.stop();
   const stats = collector.stats();

@@ -73,6 +73,7 @@ async function measure(server, loader, request, seconds, connections) {
     latencyP50: load.latencyP50,
     latencyP99: load.latencyP99,
     cpuUsPerRequest: usage.requests > 0 ? usage.cpuMicros / usage.requests : NaN,
+    threads: usage.threads,
     requests: usage.requests,
     errors: load.errors + load.timeouts,
     statuses: load.statuses,
@@ -136,6 +137,13 @@ async function run(options = {}) {
   }
 }
 
+/** Median us per request of each thread group (main, started, helpers), when the servers could read /proc. */
+function threadMedians(list) {
+  const known = list.filter((cell) => cell.threads !== undefined);
+  if (known.length === 0) return undefined;
+  return Object.fromEntries(['main', 'started', 'helpers'].map((group) => [group, Math.round(median(known.map((cell) => cell.threads[group])))]));
+}
+
 function summarise({ cells, variants, routes, rounds, seconds, connections, sinkCounts }) {
   const results = { rounds, seconds, connections, routes: {}, sink: sinkCounts };
   for (const route of routes) {
@@ -150,6 +158,7 @@ function summarise({ cells, variants, routes, rounds, seconds, connections, sink
         latencyP99Ms: median(list.map((c) => c.latencyP99)),
         cpuUsPerRequest: median(list.map((c) => c.cpuUsPerRequest)),
         cpuOverBareUs: bare === undefined ? NaN : perRound((c, b) => c.cpuUsPerRequest - b.cpuUsPerRequest),
+        threadsUs: threadMedians(list),
         errors: list.reduce((sum, c) => sum + c.errors, 0),
         statuses: list[0].statuses,
         samples: list.map((c) => ({ rps: Math.round(c.rps), cpuUs: Math.round(c.cpuUsPerRequest), p99: c.latencyP99 })),
@@ -185,10 +194,11 @@ function table(results) {
         fixed(v.latencyP99Ms, 1),
         fixed(v.cpuUsPerRequest),
         variant === 'bare' ? '–' : `${v.cpuOverBareUs >= 0 ? '+' : ''}${fixed(v.cpuOverBareUs)}`,
+        v.threadsUs === undefined ? '–' : `${v.threadsUs.main} / ${v.threadsUs.started} / ${v.threadsUs.helpers}`,
       ]);
     }
   }
-  return markdownTable(['route', 'variant', 'req/s', 'vs bare', 'p99 ms', 'CPU us/req', 'CPU over bare'], rows);
+  return markdownTable(['route', 'variant', 'req/s', 'vs bare', 'p99 ms', 'CPU us/req', 'CPU over bare', 'main / worker / V8 us'], rows);
 }
 
 module.exports = { run, table, DEFAULT_VARIANTS, TARGETS };

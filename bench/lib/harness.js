@@ -137,6 +137,41 @@ function cpuMicros() {
   return usage.user + usage.system;
 }
 
+/** CPU ticks (1/100 s) of each thread of this process, by thread id, from /proc (Linux; empty elsewhere). */
+function threadTicks() {
+  const ticks = {};
+  let tids = [];
+  try {
+    tids = fs.readdirSync('/proc/self/task');
+  } catch {
+    return ticks;
+  }
+  for (const tid of tids) {
+    try {
+      const fields = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks[tid] = Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the thread ended
+    }
+  }
+  return ticks;
+}
+
+/**
+ * us of CPU per item between two threadTicks() readings: the main thread, the threads that existed when
+ * `helpers` was read (V8's GC and compiler threads, libuv's pool), and the threads started since (workers).
+ */
+function threadSplit(before, after, helpers, count) {
+  const split = { main: 0, started: 0, helpers: 0 };
+  for (const [tid, ticks] of Object.entries(after)) {
+    const used = ((ticks - (before[tid] ?? 0)) * 10000) / count;
+    if (tid === String(process.pid)) split.main += used;
+    else if (helpers.has(tid)) split.helpers += used;
+    else split.started += used;
+  }
+  return split;
+}
+
 function machine() {
   const cpus = os.cpus();
   return {
@@ -181,6 +216,8 @@ module.exports = {
   ROOT,
   cpuMicros,
   distDir,
+  threadSplit,
+  threadTicks,
   fixed,
   loadDist,
   machine,

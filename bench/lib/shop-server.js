@@ -23,7 +23,7 @@
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
-const { cpuMicros, loadDist, serveCommands } = require('./harness');
+const { cpuMicros, loadDist, serveCommands, threadSplit, threadTicks } = require('./harness');
 
 const variant = process.argv[2];
 const dir = process.env.BENCH_DIR;
@@ -128,6 +128,8 @@ function fixedEmitter(name) {
 
 async function main() {
   fs.mkdirSync(dir, { recursive: true });
+  // Threads that exist before the shop starts are V8's and libuv's; the ones it starts are its workers.
+  const helperThreads = new Set(Object.keys(threadTicks()));
   const { createShop } = loadDist('src/shop');
   const access = accessLogFor(variant);
   const fixed = access === undefined;
@@ -164,9 +166,18 @@ async function main() {
   let window;
   serveCommands({
     begin: () => {
-      window = { cpu: cpuMicros(), requests };
+      window = { cpu: cpuMicros(), requests, threads: threadTicks() };
     },
-    end: () => ({ cpuMicros: cpuMicros() - window.cpu, requests: requests - window.requests, rssMb: process.memoryUsage().rss / 1e6 }),
+    end: () => {
+      const count = requests - window.requests;
+      return {
+        cpuMicros: cpuMicros() - window.cpu,
+        requests: count,
+        // us per request by thread (10 ms ticks): main, workers started by the shop (the shipping thread), V8/libuv helpers
+        threads: count > 0 ? threadSplit(window.threads, threadTicks(), helperThreads, count) : undefined,
+        rssMb: process.memoryUsage().rss / 1e6,
+      };
+    },
     stop: async () => {
       // With --cpu-prof: how many requests the profile covers, to read it per request.
       const profileDir = process.env.BENCH_PROFILE_DIR;
