@@ -4,6 +4,8 @@
  */
 export class LruMap<K, V> {
   private readonly entries = new Map<K, V>();
+  /** The key set or refreshed last (the Map's last entry), while it is in the map. */
+  private newest: K | undefined;
 
   constructor(readonly maxEntries: number) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
@@ -16,8 +18,13 @@ export class LruMap<K, V> {
   get(key: K): V | undefined {
     const value = this.entries.get(key);
     if (value === undefined) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, value);
+    // The newest entry stays where it is: a delete and a set per hit leave holes that Map must compact
+    // (a brute force repeats the same account, and this runs on its every request).
+    if (key !== this.newest) {
+      this.entries.delete(key);
+      this.entries.set(key, value);
+      this.newest = key;
+    }
     return value;
   }
 
@@ -27,15 +34,21 @@ export class LruMap<K, V> {
   }
 
   set(key: K, value: V): void {
+    if (key === this.newest && this.entries.has(key)) {
+      this.entries.set(key, value);
+      return;
+    }
     if (this.entries.has(key)) this.entries.delete(key);
     else if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (oldest.done !== true) this.entries.delete(oldest.value);
     }
     this.entries.set(key, value);
+    this.newest = key;
   }
 
   delete(key: K): boolean {
+    if (key === this.newest) this.newest = undefined;
     return this.entries.delete(key);
   }
 }

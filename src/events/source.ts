@@ -63,6 +63,12 @@ export class EventSource {
 
   /** Pseudonym and mask for an email, as events carry them. */
   identify(email: string): Pick<Who, 'emailId' | 'emailMasked'> {
+    const known = this.identity(email);
+    return { emailId: known.emailId, emailMasked: known.emailMasked };
+  }
+
+  /** The remembered (shared, read-only) pseudonym and mask of an email. */
+  private identity(email: string): Readonly<Required<Pick<Who, 'emailId' | 'emailMasked'>>> {
     let known = this.identities.get(email);
     if (known === undefined) {
       known = { emailId: pseudonymiseEmail(email, this.hmacKey), emailMasked: maskEmail(email) };
@@ -72,7 +78,7 @@ export class EventSource {
         this.identities.set(email, known);
       }
     }
-    return { emailId: known.emailId, emailMasked: known.emailMasked };
+    return known;
   }
 
   /**
@@ -82,7 +88,11 @@ export class EventSource {
   create(input: EventInput): AuditEvent {
     const info = VOCABULARY[input.type];
     const who: Who = { ...input.who };
-    if (input.email !== undefined) Object.assign(who, this.identify(input.email));
+    if (input.email !== undefined) {
+      const known = this.identity(input.email);
+      who.emailId = known.emailId;
+      who.emailMasked = known.emailMasked;
+    }
     const event: AuditEvent = {
       type: input.type,
       level: input.level ?? info.level,

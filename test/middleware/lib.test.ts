@@ -97,4 +97,48 @@ describe('LruMap', () => {
     for (let i = 0; i < 100; i++) map.set(String(i), i);
     expect(map.size).toBe(2);
   });
+
+  it('behaves as a plain least-recently-used list under any sequence of operations (property)', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('get' as const), key: fc.integer({ min: 0, max: 5 }) }),
+      fc.record({ kind: fc.constant('peek' as const), key: fc.integer({ min: 0, max: 5 }) }),
+      fc.record({ kind: fc.constant('set' as const), key: fc.integer({ min: 0, max: 5 }), value: fc.integer() }),
+      fc.record({ kind: fc.constant('delete' as const), key: fc.integer({ min: 0, max: 5 }) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.array(op, { maxLength: 60 }), (bound, ops) => {
+        const map = new LruMap<number, number>(bound);
+        // The reference: entries oldest first.
+        let model: Array<[number, number]> = [];
+        const touch = (key: number, value: number): void => {
+          model = model.filter(([k]) => k !== key);
+          model.push([key, value]);
+        };
+        for (const step of ops) {
+          const found = model.find(([k]) => k === step.key);
+          if (step.kind === 'get') {
+            expect(map.get(step.key)).toBe(found?.[1]);
+            if (found !== undefined) touch(found[0], found[1]);
+          } else if (step.kind === 'peek') {
+            expect(map.peek(step.key)).toBe(found?.[1]);
+          } else if (step.kind === 'set') {
+            map.set(step.key, step.value);
+            if (found === undefined && model.length >= bound) model.shift();
+            touch(step.key, step.value);
+          } else {
+            expect(map.delete(step.key)).toBe(found !== undefined);
+            model = model.filter(([k]) => k !== step.key);
+          }
+          expect(map.size).toBe(model.length);
+        }
+        // Same contents, and the same eviction order: filling with fresh keys pushes them out oldest first.
+        for (const [key, value] of model) expect(map.peek(key)).toBe(value);
+        for (const [key] of model) {
+          map.set(-1 - key, 0);
+          if (model.length === bound) expect(map.peek(key)).toBeUndefined();
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
