@@ -42,10 +42,11 @@ interface Batch {
 }
 
 /**
- * A batch goes over when it is this old or this large: a postMessage has a fixed cost of a few
- * microseconds, so one per request would cost the request more than the events do.
+ * A batch goes over when it is this old or this large: each one wakes the shipping thread and costs it a
+ * spool write and a confirmation (on the practice shop's failing login, 5 ms instead of 2 took the
+ * thread from 47 to 40 us per request), and a process killed outright loses at most this much.
  */
-const DEFAULT_BATCH_MS = 2;
+const DEFAULT_BATCH_MS = 5;
 const MAX_BATCH_EVENTS = 256;
 /** Events handed over and not yet taken by the sinks: beyond this, new ones are dropped (and counted). */
 const DEFAULT_MAX_UNCONFIRMED = 100_000;
