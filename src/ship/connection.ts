@@ -5,6 +5,13 @@ import * as tls from 'node:tls';
 import { Backoff, type BackoffOptions } from './backoff';
 import { frameOctetCounted } from './framing';
 
+/**
+ * The longest wait between reconnect attempts. It bounds how long a collector that is back waits for us:
+ * with a 5 s cap, catch-up after an outage took 0.7-3.9 s and could pass 5 s; one attempt a second or two
+ * against a collector that is down costs nothing worth saving.
+ */
+const RECONNECT_MAX_MS = 2000;
+
 export type CollectorProtocol = 'tcp' | 'tls' | 'udp';
 
 export interface CollectorTarget {
@@ -50,6 +57,7 @@ export interface CollectorTlsOptions {
 export interface ConnectionOptions {
   target: CollectorTarget;
   tls?: CollectorTlsOptions;
+  /** Between reconnect attempts: from 100 ms, doubling, capped at 2 s (`maxMs`), with jitter. */
   backoff?: BackoffOptions;
   /** A connection attempt (TCP and TLS handshake) that takes longer fails; default 5 s. */
   connectTimeoutMs?: number;
@@ -112,7 +120,7 @@ export class CollectorConnection extends EventEmitter {
     super();
     this.options = options;
     this.target = options.target;
-    this.backoff = new Backoff(options.backoff);
+    this.backoff = new Backoff({ ...options.backoff, maxMs: options.backoff?.maxMs ?? RECONNECT_MAX_MS });
   }
 
   get isUp(): boolean {

@@ -40,6 +40,27 @@ describe('parseCollectorUrl', () => {
   });
 });
 
+describe('reconnect after an outage', () => {
+  it('reaches a collector that is back within about 2 s, however long it was down (default cap)', async () => {
+    const port = await freePort();
+    // Worst-case jitter (each delay its full ceiling) with the default cap: 100, 200, 400, 800, 1600, 2000, 2000
+    // (with a 5 s cap the seventh wait would be 5000).
+    const connection = connect({ target: { protocol: 'tcp', host: '127.0.0.1', port }, backoff: { random: () => 0.999999 } });
+    await waitFor(() => connection.backoff.attempts >= 7, 20_000, 'seven refused attempts');
+    const server = net.createServer((socket) => socket.on('error', () => undefined));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+    const back = Date.now();
+    try {
+      await waitFor(() => connection.isUp, 10_000, 'the reconnect');
+      // The wait in progress is at most 2 s; the rest is headroom for a loaded machine.
+      expect(Date.now() - back).toBeLessThan(3_500);
+    } finally {
+      await connection.stop(100);
+      await closeServer(server);
+    }
+  }, 30_000);
+});
+
 describe('Backoff', () => {
   it('doubles from the initial delay, never passes the cap, stays within [d/2, d], resets', () => {
     const low = new Backoff({ initialMs: 100, maxMs: 5000, random: () => 0 });
