@@ -34,11 +34,12 @@ export class LruMap<K, V> {
   }
 
   set(key: K, value: V): void {
-    if (key === this.newest && this.entries.has(key)) {
+    const present = this.entries.has(key);
+    if (present && key === this.newest) {
       this.entries.set(key, value);
       return;
     }
-    if (this.entries.has(key)) this.entries.delete(key);
+    if (present) this.entries.delete(key);
     else if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (oldest.done !== true) this.entries.delete(oldest.value);

@@ -91,7 +91,7 @@ function auditLogin(state: LoginAuditState, context: RequestContext, req: Reques
   const email = typeof submitted === 'string' ? submitted : '';
   // Not a string: say what it was (Juice Shop's login breaks on arrays and objects, which attackers try).
   const emailType = typeof submitted === 'string' || submitted === undefined ? undefined : Array.isArray(submitted) ? 'array' : typeof submitted;
-  const sqli = detectSqli(email.length > 2048 ? email.slice(0, 2048) : email);
+  const sqli = detectSqli(email.slice(0, 2048));
   const injected = sqli.marks.length > 0;
   const status = completion.status;
   const response = captured.value();
