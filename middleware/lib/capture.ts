@@ -56,8 +56,9 @@ function record(captured: CapturedBody, name: MethodName, res: ServerResponse, a
   }
 }
 
-/** Responses being captured, for the wrappers installed on an app's response prototype. */
-const capturing = new WeakMap<object, CapturedBody>();
+/** The capture of a response, for the wrappers installed on an app's response prototype (a symbol, not a WeakMap: see context.ts). */
+const CAPTURE = Symbol('a09.capture');
+type WithCapture = { [CAPTURE]?: CapturedBody };
 const patchedPrototypes = new WeakSet<object>();
 
 /**
@@ -71,7 +72,7 @@ function patchPrototype(proto: Record<MethodName, unknown>): void {
     const original = proto[name];
     if (typeof original !== 'function') continue;
     const wrapped = function (this: ServerResponse, ...args: unknown[]): unknown {
-      const captured = capturing.get(this);
+      const captured = (this as unknown as WithCapture)[CAPTURE];
       if (captured !== undefined) record(captured, name, this, args);
       return (original as Method).apply(this, args);
     };
@@ -87,7 +88,7 @@ export function captureBody(res: ServerResponse, maxTextLength = 64 * 1024): Cap
     typeof proto === 'object' && proto !== null && proto !== ServerResponse.prototype && typeof (proto as { json?: unknown }).json === 'function';
   if (isAppPrototype) {
     if (!patchedPrototypes.has(proto)) patchPrototype(proto as Record<MethodName, unknown>);
-    capturing.set(res, captured);
+    (res as unknown as WithCapture)[CAPTURE] = captured;
     return captured;
   }
   // A plain Node response (or one whose methods were replaced on the instance): wrap this response only.

@@ -41,6 +41,26 @@ describe.each([express, express5])('req.a09 (%#: Express 4, 5)', (expressModule)
     expect(Object.prototype.hasOwnProperty.call(http.IncomingMessage.prototype, 'a09')).toBe(false);
     expect(Object.prototype.hasOwnProperty.call(http.ServerResponse.prototype, 'json')).toBe(false);
   });
+
+  it('adds nothing the application can enumerate or serialise to its request and response', async () => {
+    const seen = async (withA09: boolean): Promise<{ req: string[]; res: string[] }> => {
+      const app = expressModule();
+      if (withA09) app.use(a09.middleware({ emitter: new RecordingEmitter() }));
+      let keys: { req: string[]; res: string[] } = { req: [], res: [] };
+      app.post('/rest/user/login', (req, res) => {
+        const found: string[] = [];
+        for (const key in req) if (Object.prototype.hasOwnProperty.call(req, key)) found.push(key);
+        keys = { req: found.sort(), res: Object.keys(res).sort() };
+        res.status(401).json({ context: withA09 ? req.a09?.requestId.length : 36 });
+      });
+      const response = await request(app).post('/rest/user/login').send({ email: 'a@b.c' }).expect(401);
+      expect(response.body).toEqual({ context: 36 });
+      return keys;
+    };
+    const bare = await seen(false);
+    expect(bare.req.length).toBeGreaterThan(0);
+    expect(await seen(true)).toEqual(bare);
+  });
 });
 
 it('works on a plain Node server too (own property, instance-level capture)', async () => {
