@@ -73,6 +73,23 @@ describe('EventSource', () => {
     expect(source.create({ type: 'authn_login_fail', outcome: 'failure', email: 'Jim@Juice-sh.op', ...request }).who).toMatchObject(expected('jim@juice-sh.op'));
   });
 
+  it("copies who's fields into the event: its own object, only what a Who holds, the email's identity over a given one", () => {
+    const source = new EventSource({ hmacKey: 'k' });
+    const who = { ip: '10.0.0.1', forwardedFor: '1.2.3.4', userAgent: 'curl/8', userId: '7', role: 'admin', emailId: 'given', emailMasked: 'g**@x', extra: 'dropped' } as EventInput['who'];
+    const plain = source.create({ type: 'http_request', outcome: 'success', ...request, who });
+    const known = Object.fromEntries(Object.entries(who as Record<string, string>).filter(([key]) => key !== 'extra'));
+    expect(plain.who).toEqual(known);
+    expect(Object.keys(plain.who)).not.toContain('extra');
+    expect(plain.who).not.toBe(who);
+    plain.who.ip = 'changed';
+    expect(who?.ip).toBe('10.0.0.1');
+    const withEmail = source.create({ type: 'authn_login_fail', outcome: 'failure', email: 'jim@juice-sh.op', ...request, who });
+    expect(withEmail.who).toEqual({ ...known, emailId: pseudonymiseEmail('jim@juice-sh.op', 'k'), emailMasked: 'j**@juice-sh.op' });
+    expect(source.create({ type: 'sys_heartbeat', outcome: 'info' }).who).toEqual({});
+    // Absent fields are absent, not undefined-valued keys.
+    expect(Object.keys(source.create({ type: 'http_request', outcome: 'success', ...request }).who)).toEqual(['ip']);
+  });
+
   it('gives two sources different instances', () => {
     expect(new EventSource().instance).not.toBe(new EventSource().instance);
   });
