@@ -22,7 +22,7 @@ export function accessLog(options: AccessLogOptions, settings: ContextSettings =
           };
           const length = res.getHeader('content-length');
           if (length !== undefined) detail.bytes = Number(length);
-          const referer = req.headers.referer;
+          const referer = context.headers.referer;
           if (referer !== undefined) detail.referer = redactUrl(referer.slice(0, 1024), context.settings.sensitiveQueryKeys);
           if (context.address.peer !== context.address.ip) detail.peer = context.address.peer;
           if (context.token.state === 'invalid') detail.tokenInvalid = context.token.reason;

@@ -12,6 +12,11 @@ export class CapturedBody {
 
   constructor(private readonly maxTextLength: number) {}
 
+  /** A body was recorded: later json/send/end calls (send ends through end) add nothing. */
+  get settled(): boolean {
+    return this.hasJson || this.text !== undefined;
+  }
+
   recordJson(body: unknown): void {
     if (this.hasJson || this.text !== undefined) return;
     this.json = body;
@@ -45,6 +50,8 @@ const METHODS: readonly MethodName[] = ['json', 'send', 'end'];
 
 /** The body as the arguments of json/send/end carry it (Express 4 still accepts `(status, body)`). */
 function record(captured: CapturedBody, name: MethodName, res: ServerResponse, args: unknown[]): void {
+  // Each property read on an Express response misses V8's inline caches (see context.ts): none when done.
+  if (captured.settled) return;
   const body = args.length > 1 && typeof args[0] === 'number' ? args[1] : args[0];
   if (name === 'json') captured.recordJson(body);
   else if (name === 'send') {

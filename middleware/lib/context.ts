@@ -1,4 +1,4 @@
-import { IncomingMessage, type ServerResponse } from 'node:http';
+import { IncomingMessage, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AuditEmitter, EventInput, Who, Where } from '../../src/events';
 import { clientAddress, type ClientAddress } from './ip';
 import { redactUrl, sensitiveKeySet } from './redact';
@@ -59,6 +59,8 @@ export class RequestContext {
   /** The routing path: no query, duplicate slashes collapsed. */
   readonly path: string;
   readonly address: ClientAddress;
+  /** `req.headers`, read once: each property read on an Express request misses V8's inline caches (see below). */
+  readonly headers: IncomingHttpHeaders;
   readonly userAgent?: string;
   /** The audited Juice Shop route this request is for, if any. */
   readonly route?: AuditedRoute;
@@ -89,8 +91,9 @@ export class RequestContext {
     this.method = req.method ?? 'GET';
     this.rawUrl = req.originalUrl ?? req.url ?? '/';
     this.path = routingPath(this.rawUrl);
-    this.address = clientAddress(req, settings.trustedProxies);
-    const agent = req.headers['user-agent'];
+    this.headers = req.headers;
+    this.address = clientAddress(req, settings.trustedProxies, this.headers);
+    const agent = this.headers['user-agent'];
     if (agent !== undefined && agent !== '') this.userAgent = agent.length > 512 ? agent.slice(0, 512) : agent;
     this.route = matchAuditedRoute(this.method, this.path);
     // Node (>= 14) emits 'close' on every response, after 'finish' when it completed: one listener does.
@@ -158,9 +161,9 @@ export class RequestContext {
   private complete(aborted: boolean): void {
     if (this.done) return;
     this.done = true;
-    const route = this.req.route;
-    if (this.route === undefined && route !== undefined && typeof route.path === 'string') {
-      this.expressRoute = (this.req.baseUrl ?? '') + route.path;
+    if (this.route === undefined) {
+      const route = this.req.route;
+      if (route !== undefined && typeof route.path === 'string') this.expressRoute = (this.req.baseUrl ?? '') + route.path;
     }
     const completion: Completion = { aborted, durationMs: Number(process.hrtime.bigint() - this.startedAt) / 1e6 };
     if (this.res.headersSent) completion.status = this.res.statusCode;

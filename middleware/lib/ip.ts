@@ -21,9 +21,9 @@ const MAX_FORWARDED_LENGTH = 512;
  * The socket peer is the address a client cannot forge. X-Forwarded-For is believed only hop by hop from
  * the right, and only while each hop is a configured trusted proxy.
  */
-export function clientAddress(req: IncomingMessage, trustedProxies: ReadonlySet<string>): ClientAddress {
+export function clientAddress(req: IncomingMessage, trustedProxies: ReadonlySet<string>, headers = req.headers): ClientAddress {
   const peer = normaliseAddress(req.socket?.remoteAddress ?? 'unknown');
-  const header = req.headers['x-forwarded-for'];
+  const header = headers['x-forwarded-for'];
   const forwarded = Array.isArray(header) ? header.join(', ') : header;
   if (forwarded === undefined || forwarded === '') return { ip: peer, peer };
   const forwardedFor = forwarded.length > MAX_FORWARDED_LENGTH ? forwarded.slice(0, MAX_FORWARDED_LENGTH) : forwarded;

@@ -185,8 +185,8 @@ export class TokenVerifier {
 }
 
 /** The bearer token of a request as Juice Shop reads it: `Authorization: Bearer x`, else the `token` cookie. */
-export function tokenFromRequest(req: IncomingMessage): { token: string; source: TokenSource } | undefined {
-  const authorization = req.headers.authorization;
+export function tokenFromRequest(req: IncomingMessage, headers = req.headers): { token: string; source: TokenSource } | undefined {
+  const authorization = headers.authorization;
   if (authorization !== undefined) {
     const space = authorization.indexOf(' ');
     if (space > 0 && authorization.slice(0, space).toLowerCase() === 'bearer') {
@@ -194,7 +194,7 @@ export function tokenFromRequest(req: IncomingMessage): { token: string; source:
       if (token !== '') return { token, source: 'header' };
     }
   }
-  const cookie = req.headers.cookie;
+  const cookie = headers.cookie;
   if (cookie !== undefined && cookie.includes('token=')) {
     for (const pair of cookie.split(';')) {
       const eq = pair.indexOf('=');

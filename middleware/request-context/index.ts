@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Application, NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   contextSettings,
@@ -63,8 +64,8 @@ export function requestContextShared(options: RequestContextOptions): RequestCon
   return { settings, ...(verifier !== undefined && { verifier }) };
 }
 
-function tokenVerdict(req: Request, verifier: TokenVerifier | undefined): TokenVerdict {
-  const found = tokenFromRequest(req);
+function tokenVerdict(req: Request, headers: IncomingHttpHeaders, verifier: TokenVerifier | undefined): TokenVerdict {
+  const found = tokenFromRequest(req, headers);
   if (found === undefined) return NO_TOKEN;
   if (verifier === undefined) {
     const parts = found.token.split('.');
@@ -98,7 +99,7 @@ export function requestContext(options: RequestContextOptions, shared = requestC
         const inbound = req.headers[header];
         const requestId = typeof inbound === 'string' && pattern.test(inbound) ? inbound : newRequestId();
         const context = ensureContext(req, res, settings, requestId);
-        const verdict = tokenVerdict(req, verifier);
+        const verdict = tokenVerdict(req, context.headers, verifier);
         context.token = verdict;
         if (verdict.state === 'valid' && verdict.actor !== undefined) context.actor = verdict.actor;
         if (verdict.state === 'invalid' && recordInvalid) {
