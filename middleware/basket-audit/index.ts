@@ -244,7 +244,7 @@ export function basketAudit(options: BasketAuditOptions, settings: ContextSettin
           context.wantsBody = true;
           context.onDone((completion) => auditBasketItem(context, req, ownerOf(context, sessions), completion, maxScanLength));
         } else {
-          const captured = captureBody(res);
+          const captured = captureBody(context, res);
           context.onDone((completion) => {
             const owner = ownerOf(context, sessions);
             if (route === 'basket') auditBasketRead(context, owner, sessions, captured, completion);

@@ -1,4 +1,5 @@
-import { ServerResponse } from 'node:http';
+import { type IncomingMessage, ServerResponse } from 'node:http';
+import { getContext, type RequestContext } from './context';
 
 /**
  * The body a route answered with, observed by wrapping this one response's json/send/end. Used only on the
@@ -63,9 +64,6 @@ function record(captured: CapturedBody, name: MethodName, res: ServerResponse, a
   }
 }
 
-/** The capture of a response, for the wrappers installed on an app's response prototype (a symbol, not a WeakMap: see context.ts). */
-const CAPTURE = Symbol('a09.capture');
-type WithCapture = { [CAPTURE]?: CapturedBody };
 const patchedPrototypes = new WeakSet<object>();
 
 /**
@@ -79,7 +77,9 @@ function patchPrototype(proto: Record<MethodName, unknown>): void {
     const original = proto[name];
     if (typeof original !== 'function') continue;
     const wrapped = function (this: ServerResponse, ...args: unknown[]): unknown {
-      const captured = (this as unknown as WithCapture)[CAPTURE];
+      // Through the request's context: a property added to an Express response costs V8 a new hidden class.
+      const req = (this as unknown as { req?: IncomingMessage }).req;
+      const captured = req === undefined ? undefined : getContext(req)?.capture;
       if (captured !== undefined) record(captured, name, this, args);
       return (original as Method).apply(this, args);
     };
@@ -88,14 +88,15 @@ function patchPrototype(proto: Record<MethodName, unknown>): void {
   }
 }
 
-export function captureBody(res: ServerResponse, maxTextLength = 64 * 1024): CapturedBody {
+/** Capture what `res` answers with, kept by the request's context (`res.req` leads the wrappers to it). */
+export function captureBody(context: RequestContext, res: ServerResponse, maxTextLength = 64 * 1024): CapturedBody {
   const captured = new CapturedBody(maxTextLength);
   const proto: unknown = Object.getPrototypeOf(res);
   const isAppPrototype =
     typeof proto === 'object' && proto !== null && proto !== ServerResponse.prototype && typeof (proto as { json?: unknown }).json === 'function';
   if (isAppPrototype) {
     if (!patchedPrototypes.has(proto)) patchPrototype(proto as Record<MethodName, unknown>);
-    (res as unknown as WithCapture)[CAPTURE] = captured;
+    context.capture = captured;
     return captured;
   }
   // A plain Node response (or one whose methods were replaced on the instance): wrap this response only.

@@ -1,5 +1,6 @@
 import { IncomingMessage, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AuditEmitter, EventInput, Who, Where } from '../../src/events';
+import type { CapturedBody } from './capture';
 import { clientAddress, type ClientAddress } from './ip';
 import { redactUrl, sensitiveKeySet } from './redact';
 import { newRequestId } from './request-id';
@@ -73,6 +74,8 @@ export class RequestContext {
   wantsBody = false;
   body?: BodySnapshot;
   incident?: Incident;
+  /** The body the response is answered with, when an audit asked for it (capture.ts). */
+  capture: CapturedBody | undefined = undefined;
   /** Features already attached to this request, as bits (this runs on every request: no Set). */
   private attachedFeatures = 0;
   private callbacks?: DoneCallback[];

@@ -241,7 +241,7 @@ export function loginAudit(options: LoginAuditOptions, settings: ContextSettings
       const context = ensureContext(req, res, settings);
       const route = context.route?.name;
       if ((route === 'login' || (route === 'change-password' && changePassword)) && context.attach('login-audit')) {
-        const captured = captureBody(res);
+        const captured = captureBody(context, res);
         if (route === 'login') {
           context.wantsBody = true;
           context.onDone((completion) => auditLogin(state, context, req, captured, completion));
