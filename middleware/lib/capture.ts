@@ -68,8 +68,8 @@ const patchedPrototypes = new WeakSet<object>();
 
 /**
  * Express gives each app its own response prototype (`app.response`): wrap json/send/end there once, and
- * have the wrappers look the response up. Patching each response instead would add properties to every
- * audited response object, which is what V8 makes expensive.
+ * have the wrappers reach the request's context through `res.req`. Patching each response, or marking it,
+ * would add a property to it: after Express's setPrototypeOf that costs V8 a new hidden class per request.
  */
 function patchPrototype(proto: Record<MethodName, unknown>): void {
   patchedPrototypes.add(proto);
