@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { contextSettings, ensureContext, reportEmitError, type ContextSettings, type ContextSettingsOptions } from '../lib/context';
+import { contextSettings, ensureContext, reportEmitError, type ContextSettings, type ContextSettingsOptions, type RequestEventInput } from '../lib/context';
 import { redactUrl } from '../lib/redact';
 
 export type AccessLogOptions = ContextSettingsOptions;
@@ -30,12 +30,11 @@ export function accessLog(options: AccessLogOptions, settings: ContextSettings =
             detail.incidentId = context.incident.id;
             detail.errorClass = context.incident.errorClass;
           }
-          context.emit({
-            type: 'http_request',
-            outcome: status === undefined || completion.aborted ? 'error' : status >= 500 ? 'error' : status >= 400 ? 'failure' : 'success',
-            ...(completion.aborted && { reason: 'client_aborted' }),
-            detail,
-          });
+          const outcome = status === undefined || completion.aborted ? 'error' : status >= 500 ? 'error' : status >= 400 ? 'failure' : 'success';
+          // An assignment, not a conditional spread: this runs for every request.
+          const input: RequestEventInput = { type: 'http_request', outcome, detail };
+          if (completion.aborted) input.reason = 'client_aborted';
+          context.emit(input);
         }, true);
       }
     } catch (error) {
