@@ -19,13 +19,13 @@ export class CapturedBody {
   }
 
   recordJson(body: unknown): void {
-    if (this.hasJson || this.text !== undefined) return;
+    if (this.settled) return;
     this.json = body;
     this.hasJson = true;
   }
 
   recordText(chunk: unknown): void {
-    if (this.hasJson || this.text !== undefined) return;
+    if (this.settled) return;
     if (typeof chunk === 'string') this.text = chunk.slice(0, this.maxTextLength);
     else if (Buffer.isBuffer(chunk)) this.text = chunk.subarray(0, this.maxTextLength).toString('utf8');
   }
