@@ -1,8 +1,10 @@
 /**
- * Catastrophic backtracking guard: every encoder and redactor must take time linear in its input. A
- * quadratic scanner takes ~100x as long on 1 MB as on 100 KB; a linear one ~10x. The bound is a ratio
- * (< 30x), not a duration; times are the process's CPU time, each side the best of a few runs, measured
- * again on a miss, so a loaded shared machine does not make it flaky. 10 KB -> 100 KB is checked first.
+ * Catastrophic backtracking guard: every encoder and redactor must take time linear in its input. On an
+ * input 100x as long, a linear scanner takes ~100x as long and a quadratic one ~10,000x; the bound is the
+ * geometric middle (< 1000x), a ratio and not a duration, so a loaded machine may inflate one side 10x
+ * before a linear scanner fails. Times are the process's CPU time, each side the best of a few runs,
+ * measured again on a miss. A 10x span with a bound of 30 left 3x of room and failed once in CI (ratios
+ * 33-54 on a linear scanner while other suites loaded both cores). 1 KB -> 100 KB is checked first.
  */
 import type { AuditEvent } from '../../src/events';
 import {
@@ -16,11 +18,13 @@ import {
   toJsonLine,
 } from '../../src/sanitize';
 
-const SMALL = 100_000;
 const LARGE = 1_000_000;
-const MAX_RATIO = 30;
+/** Each step multiplies the length by this. */
+const SPAN = 100;
+/** sqrt(SPAN) x SPAN: ten times a linear scanner's growth, a tenth of a quadratic one's. */
+const MAX_RATIO = 1000;
 
-/** Adversarial units: each is repeated to fill 100 KB and 1 MB. */
+/** Adversarial units: each is repeated to fill 1 KB up to 1 MB. */
 const ADVERSARIAL: Record<string, string> = {
   digits: '1',
   'eyJ repeats': 'eyJ',
@@ -109,27 +113,43 @@ function filled(unit: string, length: number): string {
 function growth(subject: Subject, unit: string, from: number, to: number): number {
   const small = filled(unit, from);
   const large = filled(unit, to);
-  const smallCalls = from < SMALL ? 10 : 3;
+  // Enough calls that a batch of the short input lasts about as long as one call on the long one.
+  const smallCalls = Math.max(3, Math.min(100, Math.round(SPAN / Math.max(1, from / 1_000))));
   subject(small);
   const measure = (): number => bestTime(subject, large, 1, 2) / bestTime(subject, small, smallCalls, 2);
   let best = measure();
   // Retry a miss: one GC pause inside the single large call has shown 100x under a loaded CI run. A real
-  // quadratic scanner fails every retry; `ratio` meets it first at 10 KB -> 100 KB, where retries are cheap.
+  // quadratic scanner fails every retry; `ratio` meets it first at 1 KB -> 100 KB, where retries are cheap.
   for (let retry = 0; retry < 3 && best >= MAX_RATIO && best < 10 * MAX_RATIO; retry += 1) best = Math.min(best, measure());
   return best;
 }
 
 /**
- * 10 KB -> 100 KB first: a quadratic scanner is caught there within seconds, rather than blocking the
+ * 1 KB -> 100 KB first: a quadratic scanner is caught there within seconds, rather than blocking the
  * worker for minutes on 1 MB (a synchronous loop cannot be interrupted by a test timeout).
  */
 function ratio(subject: Subject, unit: string): number {
-  const early = growth(subject, unit, SMALL / 10, SMALL);
+  const early = growth(subject, unit, LARGE / SPAN / SPAN, LARGE / SPAN);
   if (early >= MAX_RATIO) return early;
-  return growth(subject, unit, SMALL, LARGE);
+  return growth(subject, unit, LARGE / SPAN, LARGE);
 }
 
-describe('linear time on 1 MB adversarial input (ratio 1 MB / 100 KB < 30)', () => {
+describe('the measure tells quadratic from linear', () => {
+  // A scanner that rescans the rest of its input every 64 characters: quadratic, with a small constant.
+  const quadratic: Subject = (text) => {
+    let found = 0;
+    for (let start = 0; start < text.length; start += 64) found += text.indexOf('b', start);
+    return found;
+  };
+  it('a quadratic scanner fails the bound', () => {
+    expect(ratio(quadratic, 'a')).toBeGreaterThanOrEqual(MAX_RATIO);
+  });
+  it('a linear one passes it', () => {
+    expect(ratio((text) => text.indexOf('b'), 'a')).toBeLessThan(MAX_RATIO);
+  });
+});
+
+describe('linear time on 1 MB adversarial input (ratio 1 MB / 10 KB < 1000)', () => {
   describe.each(SUBJECTS)('%s', (_name, subject, kinds) => {
     const cases = Object.entries(ADVERSARIAL).filter(([kind]) => kinds === undefined || kinds.includes(kind));
     it.each(cases)('%s', (_kind, unit) => {
