@@ -16,7 +16,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { fixed, markdownTable, median, option, scratchDir, sleep, startChild } = require('./lib/harness');
 
-const DEFAULT_VARIANTS = ['bare', 'morgan', 'pino-http', 'express-winston', 'winston-syslog', 'a09', 'a09-inline', 'a09+helmet'];
+const DEFAULT_VARIANTS = ['bare', 'bare+shapes', 'morgan', 'pino-http', 'express-winston', 'winston-syslog', 'a09', 'a09-inline', 'a09+helmet'];
 
 const ROUTES = {
   login: (token) => ({
@@ -148,16 +148,20 @@ function summarise({ cells, variants, routes, rounds, seconds, connections, sink
   const results = { rounds, seconds, connections, routes: {}, sink: sinkCounts };
   for (const route of routes) {
     const bare = cells[route].bare;
+    // bare+shapes: the baseline with a09's hidden-class change and nothing else (what the logging costs on its own).
+    const shaped = cells[route]['bare+shapes'];
     const byVariant = {};
     for (const variant of variants) {
       const list = cells[route][variant];
-      const perRound = (fn) => median(list.map((cell, i) => fn(cell, bare?.[i])));
+      const perRound = (fn, base = bare) => median(list.map((cell, i) => fn(cell, base?.[i])));
       byVariant[variant] = {
         rps: median(list.map((c) => c.rps)),
         ratio: bare === undefined ? NaN : perRound((c, b) => c.rps / b.rps),
         latencyP99Ms: median(list.map((c) => c.latencyP99)),
         cpuUsPerRequest: median(list.map((c) => c.cpuUsPerRequest)),
         cpuOverBareUs: bare === undefined ? NaN : perRound((c, b) => c.cpuUsPerRequest - b.cpuUsPerRequest),
+        ratioToShapes: shaped === undefined ? NaN : perRound((c, b) => c.rps / b.rps, shaped),
+        cpuOverShapesUs: shaped === undefined ? NaN : perRound((c, b) => c.cpuUsPerRequest - b.cpuUsPerRequest, shaped),
         threadsUs: threadMedians(list),
         errors: list.reduce((sum, c) => sum + c.errors, 0),
         statuses: list[0].statuses,
@@ -168,7 +172,7 @@ function summarise({ cells, variants, routes, rounds, seconds, connections, sink
   }
   const login = results.routes.login;
   if (login?.a09 !== undefined) {
-    const others = Object.entries(login).filter(([name]) => name !== 'bare' && !name.startsWith('a09'));
+    const others = Object.entries(login).filter(([name]) => !name.startsWith('bare') && !name.startsWith('a09'));
     results.targets = {
       loginRatio: { value: login.a09.ratio, target: `>= ${TARGETS.ratio}`, met: login.a09.ratio >= TARGETS.ratio },
       loginCpuOverBare: { value: login.a09.cpuOverBareUs, target: `<= +${TARGETS.cpuOverBareUs} us`, met: login.a09.cpuOverBareUs <= TARGETS.cpuOverBareUs },
@@ -178,14 +182,23 @@ function summarise({ cells, variants, routes, rounds, seconds, connections, sink
         met: others.every(([, v]) => v.ratio < login.a09.ratio),
       },
     };
+    if (login['bare+shapes'] !== undefined) {
+      results.targets.loginAgainstSameShapes = {
+        value: { ratio: login.a09.ratioToShapes, cpuOverUs: login.a09.cpuOverShapesUs },
+        target: 'informational: a09 against bare with the same hidden-class change (the logging on its own)',
+        met: true,
+      };
+    }
   }
   return results;
 }
 
 function table(results) {
   const rows = [];
+  const shapes = Object.values(results.routes).some((byVariant) => byVariant['bare+shapes'] !== undefined);
   for (const [route, byVariant] of Object.entries(results.routes)) {
     for (const [variant, v] of Object.entries(byVariant)) {
+      const againstShapes = variant.startsWith('bare') ? '–' : `${fixed(v.ratioToShapes, 2)} / ${v.cpuOverShapesUs >= 0 ? '+' : ''}${fixed(v.cpuOverShapesUs)}`;
       rows.push([
         route,
         variant,
@@ -195,10 +208,12 @@ function table(results) {
         fixed(v.cpuUsPerRequest),
         variant === 'bare' ? '–' : `${v.cpuOverBareUs >= 0 ? '+' : ''}${fixed(v.cpuOverBareUs)}`,
         v.threadsUs === undefined ? '–' : `${v.threadsUs.main} / ${v.threadsUs.started} / ${v.threadsUs.helpers}`,
+        ...(shapes ? [againstShapes] : []),
       ]);
     }
   }
-  return markdownTable(['route', 'variant', 'req/s', 'vs bare', 'p99 ms', 'CPU us/req', 'CPU over bare', 'main / worker / V8 us'], rows);
+  const headers = ['route', 'variant', 'req/s', 'vs bare', 'p99 ms', 'CPU us/req', 'CPU over bare', 'main / worker / V8 us'];
+  return markdownTable(shapes ? [...headers, 'vs bare+shapes (ratio / CPU)'] : headers, rows);
 }
 
 module.exports = { run, table, DEFAULT_VARIANTS, TARGETS };

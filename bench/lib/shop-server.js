@@ -6,6 +6,8 @@
 //
 // Variants (all on the same shop, Juice Shop's middleware order, only the access logging differs):
 //   bare             no request logging at all (morgan's mount point is a no-op)
+//   bare+shapes      bare, with only what a09's request-context does first to req and res on V8 < 13 (their
+//                    shared hidden class, middleware/lib/shapes.ts): a09's logging against the same baseline
 //   morgan           morgan('combined') to a file stream (what Juice Shop ships, without its rotation)
 //   pino-http        pino-http with its defaults to a pino.destination file (asynchronous writes)
 //   express-winston  express-winston's logger with its defaults, winston File transport
@@ -131,12 +133,24 @@ async function main() {
   // Threads that exist before the shop starts are V8's and libuv's; the ones it starts are its workers.
   const helperThreads = new Set(Object.keys(threadTicks()));
   const { createShop } = loadDist('src/shop');
-  const access = accessLogFor(variant);
+  const shapes = variant === 'bare+shapes';
+  const access = accessLogFor(shapes ? 'bare' : variant);
   const fixed = access === undefined;
+  const first = [];
+  if (shapes) {
+    const { DETACHED_MAPS_LOSE_TRANSITIONS, toSharedShape } = loadDist('middleware/lib/shapes');
+    first.push((req, res, next) => {
+      if (DETACHED_MAPS_LOSE_TRANSITIONS) {
+        toSharedShape(req);
+        toSharedShape(res);
+      }
+      next();
+    });
+  }
   const shop = await createShop({
     mode: fixed ? 'fixed' : 'stock',
     logDir: path.join(dir, 'logs'),
-    ...(fixed ? { fixed: fixedSettings(variant) } : { hooks: { replaceAccessLog: access } }),
+    ...(fixed ? { fixed: fixedSettings(variant) } : { hooks: { replaceAccessLog: access, first } }),
   });
   let requests = 0;
   const server = http.createServer(shop.app);
