@@ -27,6 +27,7 @@ const VARIABLES = [
   'A09_HMAC_KEY_FILE',
   'A09_JWT_PUBLIC_KEY',
   'A09_TRUSTED_PROXIES',
+  'A09_SHARED_SHAPES',
   'A09_APP',
   'A09_HEARTBEAT_MS',
   'A09_BIND_HOST',
@@ -146,6 +147,10 @@ function readConfig(env = process.env, cwd = process.cwd()) {
     : { file: jwtSetting ?? path.join('encryptionkeys', 'jwt.pub'), from: jwtSetting ?? 'encryptionkeys/jwt.pub' };
 
   const trustedProxies = (text(env, 'A09_TRUSTED_PROXIES') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  // The request-context's sharedShapes (middleware/lib/shapes.ts): auto = on for V8 before 13 (Node 20 to 23).
+  const rawShapes = (text(env, 'A09_SHARED_SHAPES') ?? 'auto').toLowerCase();
+  const sharedShapes = rawShapes === 'on' ? true : rawShapes === 'off' ? false : undefined;
+  if (!['auto', 'on', 'off'].includes(rawShapes)) problems.push(`A09_SHARED_SHAPES must be auto, on or off, not '${rawShapes}'`);
   const packageDir = path.resolve(cwd, text(env, 'A09_PACKAGE_DIR') ?? path.join(__dirname, '..', '..'));
 
   return {
@@ -158,6 +163,7 @@ function readConfig(env = process.env, cwd = process.cwd()) {
     hmacSource,
     jwtPublicKey,
     trustedProxies,
+    sharedShapes,
     app: text(env, 'A09_APP') ?? 'juice-shop',
     heartbeatMs: positiveInteger(env, 'A09_HEARTBEAT_MS', undefined, problems),
     bindHost: text(env, 'A09_BIND_HOST'),

@@ -84,6 +84,7 @@ function setUpFixed(config, io) {
     emitter,
     ...(jwt.pem !== undefined && { jwtPublicKey: jwt.pem }),
     ...(config.trustedProxies.length > 0 && { trustedProxies: config.trustedProxies }),
+    ...(config.sharedShapes !== undefined && { requestContext: { sharedShapes: config.sharedShapes } }),
     onEmitError: io.onEmitError,
   });
   // Request context, helmet, audits and log guard as one Express layer (each layer costs the router a few

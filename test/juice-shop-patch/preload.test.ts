@@ -407,7 +407,7 @@ if (describeRealJuiceShop === describe.skip) {
  * `collectorUrl`, or `off` (stock: the preload only binds it to 127.0.0.1). One at a time: Juice Shop
  * rebuilds its SQLite database in its own folder at every start.
  */
-async function startRealJuiceShop(mode: 'fixed' | 'off', dir: string, collectorUrl?: string): Promise<Target> {
+async function startRealJuiceShop(mode: 'fixed' | 'off', dir: string, collectorUrl?: string, extraEnv: Record<string, string> = {}): Promise<Target> {
   const folder = path.resolve(JUICE_SHOP_DIR ?? '');
   if (!fs.existsSync(path.join(folder, 'build', 'app.js'))) throw new Error(`JUICE_SHOP_DIR=${folder} has no build/app.js`);
   const child = spawnNode(`Juice Shop (${mode})`, [path.join(folder, 'build', 'app.js')], {
@@ -421,6 +421,7 @@ async function startRealJuiceShop(mode: 'fixed' | 'off', dir: string, collectorU
       A09_COLLECTOR: collectorUrl,
       A09_SPOOL_DIR: path.join(dir, `spool-${mode}`),
       A09_HMAC_KEY: HMAC_KEY,
+      ...extraEnv,
     }),
   });
   try {
@@ -433,7 +434,9 @@ async function startRealJuiceShop(mode: 'fixed' | 'off', dir: string, collectorU
   }
 }
 
-describeRealJuiceShop(`preload on a real Juice Shop (JUICE_SHOP_DIR=${JUICE_SHOP_DIR ?? 'unset'})`, () => {
+// A09_SHARED_SHAPES=on: the drop-in checks run with requests and responses in dictionary mode whatever the Node
+// version (the default turns it on only before Node 24); the scenario run below keeps the default.
+describeRealJuiceShop(`preload on a real Juice Shop (JUICE_SHOP_DIR=${JUICE_SHOP_DIR ?? 'unset'}), A09_SHARED_SHAPES=on`, () => {
   let dir: string;
   let collector: TestCollector;
   let target: Target;
@@ -441,7 +444,7 @@ describeRealJuiceShop(`preload on a real Juice Shop (JUICE_SHOP_DIR=${JUICE_SHOP
   beforeAll(async () => {
     dir = tempDir('juice-shop');
     collector = await startTestCollector(dir);
-    target = await startRealJuiceShop('fixed', dir, collector.tcpUrl);
+    target = await startRealJuiceShop('fixed', dir, collector.tcpUrl, { A09_SHARED_SHAPES: 'on' });
   }, 120000);
 
   afterAll(async () => {

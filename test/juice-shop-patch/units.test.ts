@@ -20,6 +20,7 @@ interface Config {
   hmacSource: string;
   jwtPublicKey: { file?: string; pem?: string; from: string };
   trustedProxies: string[];
+  sharedShapes?: boolean;
   bindHost?: string;
   expectWithinMs: number;
   packageDir: string;
@@ -68,6 +69,7 @@ describe('readConfig', () => {
     [{ A09_HMAC_KEY_FILE: '/nonexistent/hmac' }, /A09_HMAC_KEY_FILE \/nonexistent\/hmac: ENOENT/],
     [{ A09_EXPECT_WITHIN_MS: '-5' }, /A09_EXPECT_WITHIN_MS must be a positive integer/],
     [{ A09_HEARTBEAT_MS: 'soon' }, /A09_HEARTBEAT_MS must be a positive integer/],
+    [{ A09_SHARED_SHAPES: 'yes' }, /A09_SHARED_SHAPES must be auto, on or off, not 'yes'/],
   ])('%j is refused', (env, message) => {
     expect(readConfig({ ...base, ...env }, '/tmp').problems.join('\n')).toMatch(message);
   });
@@ -101,6 +103,13 @@ describe('readConfig', () => {
     });
     expect(readConfig({ A09_MODE: 'off' }).problems).toEqual([]);
     expect(readConfig({ ...base, A09_TRUSTED_PROXIES: ' 10.0.0.1, ,10.0.0.2 ' }).trustedProxies).toEqual(['10.0.0.1', '10.0.0.2']);
+  });
+
+  it('A09_SHARED_SHAPES: auto leaves the choice to the middleware (by V8 version), on and off decide', () => {
+    expect(readConfig(base).sharedShapes).toBeUndefined();
+    expect(readConfig({ ...base, A09_SHARED_SHAPES: 'auto' })).toMatchObject({ sharedShapes: undefined, problems: [] });
+    expect(readConfig({ ...base, A09_SHARED_SHAPES: 'ON' })).toMatchObject({ sharedShapes: true, problems: [] });
+    expect(readConfig({ ...base, A09_SHARED_SHAPES: ' off ' })).toMatchObject({ sharedShapes: false, problems: [] });
   });
 });
 
