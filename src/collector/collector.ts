@@ -39,8 +39,12 @@ export interface CollectorHealth {
   store: StoreHealth;
 }
 
-/** Subscribers get records after they are stored (ids set), gaps when found and when filled. */
+/**
+ * Subscribers get records after they are stored (ids set), gaps when found and when filled; onIntake gets
+ * each record as it is taken, before its commit (see StoreListener.onIntake).
+ */
 export interface CollectorListener {
+  onIntake?(record: CollectedRecord): void;
   onRecord?(record: CollectedRecord): void;
   onGap?(gap: SequenceGap): void;
   onGapFilled?(gap: SequenceGap): void;
@@ -111,6 +115,7 @@ export class Collector {
   /** Listen for stored records and gaps; returns the unsubscribe function. */
   subscribe(listener: CollectorListener): () => void {
     const storeListener: StoreListener = {};
+    if (listener.onIntake !== undefined) storeListener.onIntake = (record) => listener.onIntake?.(record);
     if (listener.onRecord !== undefined) storeListener.onRecord = (record) => listener.onRecord?.(record);
     if (listener.onGap !== undefined) storeListener.onGap = (gap) => listener.onGap?.(gap);
     if (listener.onGapFilled !== undefined) storeListener.onGapFilled = (gap) => listener.onGapFilled?.(gap);

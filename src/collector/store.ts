@@ -34,6 +34,14 @@ export interface StoreOptions {
 
 /** Called after a batch commits, in id order: onGap before the record that revealed it, onGapFilled after. */
 export interface StoreListener {
+  /**
+   * Each record as it is taken, id set, before its batch commits (it may still be lost if the process dies
+   * first). For our events the record holds what the rules read (id, receipt, transport, peer, format, PRI,
+   * MSG, the event), not the header fields and structured data. Cheaper than onRecord, which reads records
+   * back from the stored rows and keeps each event until its commit: a listener that can wait for the commit
+   * by itself (the detector holds its alerts until then) should use this.
+   */
+  onIntake?(record: CollectedRecord): void;
   onRecord?(record: CollectedRecord): void;
   onGap?(gap: SequenceGap): void;
   onGapFilled?(gap: SequenceGap): void;
@@ -159,6 +167,7 @@ export class CollectorStore {
    */
   private pendingEvents: Array<AuditEvent | undefined> = [];
   private recordListeners = 0;
+  private intakeListeners = 0;
   private pendingAcks = new Map<object, Set<SourceEntry>>();
   private openedGaps: Array<{ source: SourceEntry; gap: GapState }> = [];
   private filledGaps: GapState[] = [];
@@ -222,11 +231,14 @@ export class CollectorStore {
     if (this.listeners.has(listener)) return () => this.unsubscribe(listener);
     this.listeners.add(listener);
     if (listener.onRecord !== undefined) this.recordListeners++;
+    if (listener.onIntake !== undefined) this.intakeListeners++;
     return () => this.unsubscribe(listener);
   }
 
   private unsubscribe(listener: StoreListener): void {
-    if (this.listeners.delete(listener) && listener.onRecord !== undefined) this.recordListeners--;
+    if (!this.listeners.delete(listener)) return;
+    if (listener.onRecord !== undefined) this.recordListeners--;
+    if (listener.onIntake !== undefined) this.intakeListeners--;
   }
 
   /** Records taken and not yet committed (waiting for a batch, or in the writer). */
@@ -292,6 +304,8 @@ export class CollectorStore {
       record.id = id;
       packRecord(this.packer, record, sourceId);
     }
+    // Before a full batch goes: an inline writer commits within send(), and intake comes before commit.
+    if (this.intakeListeners > 0) this.emit('onIntake', record instanceof ReceivedFrame ? intakeRecord(record, id) : record);
     if (this.packer.count >= this.batchSize || this.packer.size >= MAX_BATCH_BYTES) this.send();
     else this.schedule();
     return 'stored';
@@ -577,6 +591,29 @@ export class CollectorStore {
     })();
     return this.closing;
   }
+}
+
+/** A frame as onIntake listeners get it: for our events what the rules read; anything else whole. */
+function intakeRecord(frame: ReceivedFrame, id: number): CollectedRecord {
+  if (frame.event === undefined) {
+    const record = frame.toRecord();
+    record.id = id;
+    return record;
+  }
+  const { origin, layout } = frame;
+  const record: CollectedRecord = {
+    id,
+    receivedAt: origin.receivedAt,
+    transport: origin.transport,
+    peer: origin.peer,
+    format: 'rfc5424',
+    facility: layout.facility,
+    severity: layout.severity,
+    message: frame.message,
+    event: frame.event,
+  };
+  if (frame.flags !== undefined) record.flags = [...frame.flags];
+  return record;
 }
 
 function toSequenceGap(source: SourceEntry, gap: GapState): SequenceGap {

@@ -65,6 +65,42 @@ describe.each(['thread', 'inline'] as const)('CollectorStore (%s writer)', (mode
     writer = mode;
   });
 
+  it('hands each taken record to onIntake at once (id set, before its commit; duplicates not), the rules\' fields for our events', async () => {
+    const path = dbPath();
+    const { store, seen } = open(path, { batchSize: 1000, batchDelayMs: 20 });
+    const intake: CollectedRecord[] = [];
+    const committed: number[] = [];
+    store.subscribe({ onIntake: (record) => intake.push(record), onCommit: (commit) => committed.push(commit.lastId) });
+    const source = newSource();
+    const event = loginFail(source);
+    const data = Buffer.from(format5424(event));
+    expect(store.add(parseFrame(data, { ...origin }))).toBe('stored');
+    expect(intake).toHaveLength(1);
+    expect(intake[0]).toEqual({
+      id: 1,
+      receivedAt: origin.receivedAt,
+      transport: 'tcp',
+      peer: origin.peer,
+      format: 'rfc5424',
+      facility: 13,
+      severity: event.severity,
+      message: expect.stringContaining('"authn_login_fail"'),
+      event: expect.objectContaining({ type: 'authn_login_fail', seq: event.seq }),
+    });
+    expect(store.add(parseFrame(data, { ...origin }))).toBe('duplicate');
+    const raw = rawRecord('not ours');
+    expect(store.add(raw)).toBe('stored');
+    expect(intake.map((record) => record.id)).toEqual([1, 2]);
+    expect(intake[1]).toBe(raw);
+    expect(seen.records).toEqual([]);
+    expect(committed).toEqual([]);
+    await store.settled();
+    expect(committed[committed.length - 1]).toBe(2);
+    expect(seen.records.map((record) => record.id)).toEqual([1, 2]);
+    expect(seen.records[0].host).toBe(event.host);
+    await store.close();
+  });
+
   it('hands records to listeners only after the batch commits, ids set, in order', async () => {
     const path = dbPath();
     const { store, seen } = open(path, { batchSize: 1000, batchDelayMs: 20 });
