@@ -70,6 +70,35 @@ describe('startCollectorService', () => {
     expect(closed).toBe(1);
   });
 
+  it('runs the rules as records arrive but hands an alert on only once the events behind it are committed', async () => {
+    const changes: Array<{ kind: string; committed: number; eventsStored: boolean }> = [];
+    const started: { service?: Awaited<ReturnType<typeof startTestService>> } = {};
+    const sinks: AlertSink[] = [
+      {
+        handle: (change) => {
+          // At the sink: every event the alert names is already readable from the store.
+          const store = started.service?.collector.store;
+          const ids = change.alert.records.map((ref) => ref.recordId);
+          changes.push({
+            kind: change.kind,
+            committed: store?.health().lastId ?? 0,
+            eventsStored: ids.length > 0 && ids.every((id) => store?.event(id) !== undefined),
+          });
+        },
+      },
+    ];
+    // A long batch delay: the fifth failure's alert is raised at intake, ~400 ms before its commit.
+    const service = await startTestService(freshDb(), { sinks, store: { batchDelayMs: 400, synchronous: 'NORMAL' } });
+    started.service = service;
+    const shop = newSource();
+    const sent = Date.now();
+    await sendEvents(service.addresses.tcp?.port ?? 0, Array.from({ length: 5 }, () => loginFail(shop)));
+    await waitFor(() => changes.length === 1, 'the alert at the sink');
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(300);
+    expect(changes[0]).toEqual({ kind: 'alert', committed: 5, eventsStored: true });
+    await service.close();
+  });
+
   it('escalates: an alert goes upstream as syslog severity 1 and to the webhook, and shows in the stats', async () => {
     const lines: string[] = [];
     const upstream = net.createServer((socket) => socket.on('data', (chunk: Buffer) => lines.push(chunk.toString('latin1'))));
