@@ -153,10 +153,16 @@ async function runCollector(dir, file, count) {
     udp: false,
     store: { synchronous: SYNC, writer: WRITER },
   });
+  // As the collector service wires it: the rules on each record as it is taken, done when the last is committed.
   collector.subscribe({
-    onRecord: (record) => {
+    onIntake: (record) => {
+      stored++;
       if (detector) detector.onRecord(record);
-      if (++stored === count) resolveDone(Date.now());
+    },
+  });
+  collector.store.subscribe({
+    onCommit: (commit) => {
+      if (commit.lastId >= count && stored >= count) resolveDone(Date.now());
     },
   });
   const sender = startSender(file, collector.addresses().tcp.port);
