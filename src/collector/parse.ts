@@ -105,10 +105,11 @@ export class ReceivedFrame {
     return this.data.toString(sdNonAscii ? 'utf8' : 'latin1', sdStart, sdEnd);
   }
 
-  toRecord(): CollectedRecord {
+  /** Receipt, PRI and MSG as a record (no header fields, structured data, event or flags). */
+  baseRecord(id: number): CollectedRecord {
     const { origin, layout } = this;
-    const record: CollectedRecord = {
-      id: 0,
+    return {
+      id,
       receivedAt: origin.receivedAt,
       transport: origin.transport,
       peer: origin.peer,
@@ -117,6 +118,10 @@ export class ReceivedFrame {
       severity: layout.severity,
       message: this.message,
     };
+  }
+
+  toRecord(): CollectedRecord {
+    const record = this.baseRecord(0);
     const names = ['timestamp', 'host', 'app', 'procId', 'msgId'] as const;
     for (let index = 0; index < 5; index++) {
       const value = this.field(index);

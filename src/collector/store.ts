@@ -600,18 +600,8 @@ function intakeRecord(frame: ReceivedFrame, id: number): CollectedRecord {
     record.id = id;
     return record;
   }
-  const { origin, layout } = frame;
-  const record: CollectedRecord = {
-    id,
-    receivedAt: origin.receivedAt,
-    transport: origin.transport,
-    peer: origin.peer,
-    format: 'rfc5424',
-    facility: layout.facility,
-    severity: layout.severity,
-    message: frame.message,
-    event: frame.event,
-  };
+  const record = frame.baseRecord(id);
+  record.event = frame.event;
   if (frame.flags !== undefined) record.flags = [...frame.flags];
   return record;
 }
