@@ -51,7 +51,8 @@ const METHODS: readonly MethodName[] = ['json', 'send', 'end'];
 
 /** The body as the arguments of json/send/end carry it (Express 4 still accepts `(status, body)`). */
 function record(captured: CapturedBody, name: MethodName, res: ServerResponse, args: unknown[]): void {
-  // Each property read on an Express response misses V8's inline caches (see context.ts): none when done.
+  // Without request-context's shared shapes (lib/shapes.ts: off on V8 13+, or turned off), each property read
+  // on an Express response misses V8's inline caches: none once a body is recorded.
   if (captured.settled) return;
   const body = args.length > 1 && typeof args[0] === 'number' ? args[1] : args[0];
   if (name === 'json') captured.recordJson(body);
@@ -69,7 +70,8 @@ const patchedPrototypes = new WeakSet<object>();
 /**
  * Express gives each app its own response prototype (`app.response`): wrap json/send/end there once, and
  * have the wrappers reach the request's context through `res.req`. Patching each response, or marking it,
- * would add a property to it: after Express's setPrototypeOf that costs V8 a new hidden class per request.
+ * would add a property to it: after Express's setPrototypeOf that costs V8 a new hidden class per request
+ * whenever the response keeps the detached map Express leaves it on (lib/shapes.ts).
  */
 function patchPrototype(proto: Record<MethodName, unknown>): void {
   patchedPrototypes.add(proto);
@@ -77,7 +79,7 @@ function patchPrototype(proto: Record<MethodName, unknown>): void {
     const original = proto[name];
     if (typeof original !== 'function') continue;
     const wrapped = function (this: ServerResponse, ...args: unknown[]): unknown {
-      // Through the request's context: a property added to an Express response costs V8 a new hidden class.
+      // Through the request's context: nothing is added to the response (see patchPrototype's comment).
       const req = (this as unknown as { req?: IncomingMessage }).req;
       const captured = req === undefined ? undefined : getContext(req)?.capture;
       if (captured !== undefined) record(captured, name, this, args);

@@ -60,7 +60,10 @@ export class RequestContext {
   /** The routing path: no query, duplicate slashes collapsed. */
   readonly path: string;
   readonly address: ClientAddress;
-  /** `req.headers`, read once: each property read on an Express request misses V8's inline caches (see below). */
+  /**
+   * `req.headers`, read once: on a request left on the detached map Express gives it (lib/shapes.ts, when
+   * shared shapes are off), each property read misses V8's inline caches.
+   */
   readonly headers: IncomingHttpHeaders;
   readonly userAgent?: string;
   /** The audited Juice Shop route this request is for, if any. */

@@ -120,8 +120,8 @@ export class ReceivedFrame {
     };
   }
 
-  toRecord(): CollectedRecord {
-    const record = this.baseRecord(0);
+  toRecord(id = 0): CollectedRecord {
+    const record = this.baseRecord(id);
     const names = ['timestamp', 'host', 'app', 'procId', 'msgId'] as const;
     for (let index = 0; index < 5; index++) {
       const value = this.field(index);

@@ -32,7 +32,10 @@ export interface StoreOptions {
   onError?: (error: Error) => void;
 }
 
-/** Called after a batch commits, in id order: onGap before the record that revealed it, onGapFilled after. */
+/**
+ * onIntake is called as each record is taken; the others after a batch commits, in id order: onGap before the
+ * record that revealed it, onGapFilled after.
+ */
 export interface StoreListener {
   /**
    * Each record as it is taken, id set, before its batch commits (it may still be lost if the process dies
@@ -595,11 +598,7 @@ export class CollectorStore {
 
 /** A frame as onIntake listeners get it: for our events what the rules read; anything else whole. */
 function intakeRecord(frame: ReceivedFrame, id: number): CollectedRecord {
-  if (frame.event === undefined) {
-    const record = frame.toRecord();
-    record.id = id;
-    return record;
-  }
+  if (frame.event === undefined) return frame.toRecord(id);
   const record = frame.baseRecord(id);
   record.event = frame.event;
   if (frame.flags !== undefined) record.flags = [...frame.flags];
