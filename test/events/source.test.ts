@@ -5,6 +5,7 @@ import {
   EventSource,
   VOCABULARY,
   eventProblems,
+  isIsoUtcMs,
   maskEmail,
   pseudonymiseEmail,
   type AuditEvent,
@@ -127,6 +128,51 @@ describe('completeness (CWE-223)', () => {
       expect.arrayContaining(['time is not ISO 8601 UTC with milliseconds', 'seq is not a positive integer', 'host is missing']),
     );
     expect(eventProblems({ ...event, type: 'nope' } as unknown as AuditEvent)).toEqual(['unknown type nope']);
+  });
+});
+
+describe('isIsoUtcMs', () => {
+  const pad = (value: number, width: number): string => String(value).padStart(width, '0');
+  // The oracle: a time names a real instant when the Date it parses to prints back as the same text.
+  const roundTrips = (text: string): boolean => !Number.isNaN(Date.parse(text)) && new Date(text).toISOString() === text;
+
+  it('takes exactly the times that round-trip through Date, edges included', () => {
+    const time = fc
+      .tuple(
+        fc.oneof(fc.integer({ min: 0, max: 9999 }), fc.constantFrom(1900, 2000, 2024, 2025, 2100, 2400)),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        fc.integer({ min: 0, max: 25 }),
+        fc.integer({ min: 0, max: 60 }),
+        fc.integer({ min: 0, max: 60 }),
+        fc.integer({ min: 0, max: 999 }),
+      )
+      .map(([y, mo, d, h, mi, s, ms]) => `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}.${pad(ms, 3)}Z`);
+    fc.assert(
+      fc.property(time, (text) => {
+        expect(isIsoUtcMs(text)).toBe(roundTrips(text));
+      }),
+      { numRuns: 20000 },
+    );
+  });
+
+  it('refuses what Date.parse lets through and every other shape', () => {
+    expect(isIsoUtcMs('2026-11-28T05:33:11.123Z')).toBe(true);
+    expect(isIsoUtcMs('2024-02-29T23:59:59.999Z')).toBe(true);
+    // Date.parse rolls these over (3 March, the next midnight); the event would carry a time that never was.
+    expect(Number.isNaN(Date.parse('2026-02-31T00:00:00.000Z'))).toBe(false);
+    expect(isIsoUtcMs('2026-02-31T00:00:00.000Z')).toBe(false);
+    expect(isIsoUtcMs('2025-02-29T00:00:00.000Z')).toBe(false);
+    expect(isIsoUtcMs('2026-04-31T00:00:00.000Z')).toBe(false);
+    expect(isIsoUtcMs('2026-01-01T24:00:00.000Z')).toBe(false);
+    for (const other of ['2026-11-28T05:33:11Z', '2026-11-28T05:33:11.123+00:00', ' 2026-11-28T05:33:11.123Z', '２０２６-11-28T05:33:11.123Z', '', 1764308000000, null]) {
+      expect(isIsoUtcMs(other)).toBe(false);
+    }
+  });
+
+  it('is what eventProblems checks the time with', () => {
+    const event = new EventSource({ app: 'a', host: 'h', hmacKey: 'k' }).create({ type: 'sys_startup', outcome: 'info' });
+    expect(eventProblems({ ...event, time: '2026-02-31T00:00:00.000Z' })).toEqual(['time is not ISO 8601 UTC with milliseconds']);
   });
 });
 
