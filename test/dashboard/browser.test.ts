@@ -129,6 +129,8 @@ describeInBrowser('the dashboard in Chromium', () => {
     await page.waitForFunction(() => document.querySelectorAll('#events tbody tr.event-row').length === 0);
 
     await page.waitForFunction(() => document.querySelectorAll('#sources tbody tr').length === 1);
+    // The panel refreshes on its own: under load it can still show the count from before the last commit.
+    await page.waitForFunction(() => document.querySelector('#sources tbody tr td:nth-child(5)')?.textContent === '6', undefined, { timeout: 10000 });
     const cells = await page.locator('#sources tbody tr td').allTextContents();
     expect(cells[0]).toBe('shop-1');
     expect(cells[4]).toBe('6');
