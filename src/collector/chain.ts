@@ -41,6 +41,19 @@ export const EVENT_COLUMNS = [
 
 export type ColumnValue = string | number | null;
 
+/**
+ * The columns `events` keeps beside `content` (the whole record as its canonical content, what the hash
+ * covers): the ones queries look rows up by, in this order after `id`. Each repeats a value the content
+ * holds; verify checks that they still agree with it.
+ */
+export const QUERY_COLUMNS = ['received_at', 'format', 'severity', 'host', 'event_type', 'source_id', 'seq', 'user_id', 'email_id', 'ip'] as const;
+
+/** Where each of QUERY_COLUMNS sits in EVENT_COLUMNS. */
+export const QUERY_COLUMN_INDEXES: readonly number[] = QUERY_COLUMNS.map((name) => EVENT_COLUMNS.indexOf(name));
+
+/** Index of `message` in EVENT_COLUMNS. */
+export const MESSAGE_INDEX = EVENT_COLUMNS.indexOf('message');
+
 export function canonicalContent(values: readonly ColumnValue[]): string {
   let out = '';
   for (const value of values) {
@@ -49,6 +62,41 @@ export function canonicalContent(values: readonly ColumnValue[]): string {
     else out += `${value.length}:${value}`;
   }
   return out;
+}
+
+/**
+ * The column values (EVENT_COLUMNS order) canonical content holds; undefined when it is not the content of a
+ * row (cut, edited so that a length no longer fits, a value too many or too few): the inverse of canonicalContent.
+ */
+export function decodeContent(content: string): ColumnValue[] | undefined {
+  const values: ColumnValue[] = [];
+  let at = 0;
+  while (at < content.length) {
+    if (values.length === EVENT_COLUMNS.length) return undefined;
+    const first = content.charCodeAt(at);
+    if (first === 0x7e) {
+      values.push(null);
+      at++;
+      continue;
+    }
+    const isNumber = first === 0x23;
+    const end = content.indexOf(isNumber ? ';' : ':', at);
+    if (end < 0) return undefined;
+    const digits = content.slice(isNumber ? at + 1 : at, end);
+    // What `${value}` writes for an integer (canonicalContent), nothing else: no signs, spaces or exponents slip in.
+    if (!/^(0|-?[1-9]\d*)$/.test(digits)) return undefined;
+    const number = Number(digits);
+    if (!Number.isSafeInteger(number)) return undefined;
+    if (isNumber) {
+      values.push(number);
+      at = end + 1;
+    } else {
+      if (number < 0 || end + 1 + number > content.length) return undefined;
+      values.push(content.slice(end + 1, end + 1 + number));
+      at = end + 1 + number;
+    }
+  }
+  return values.length === EVENT_COLUMNS.length ? values : undefined;
 }
 
 // One-shot hashing (Node >= 20.12) costs a third less than a Hash object per row; same digest either way.

@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto';
-import { EVENT_COLUMNS, type ColumnValue } from './chain';
+import { EVENT_COLUMNS, QUERY_COLUMNS, QUERY_COLUMN_INDEXES, type ColumnValue } from './chain';
 
 /**
  * A batch of rows as bytes, written once on the parsing thread and read in place by the writer thread (and,
@@ -341,6 +341,11 @@ interface SliceableBuffer extends Buffer {
 /** Short values that repeat from row to row (transport, peer, host, app, type...) are compared, not decoded again. */
 const REUSE_UP_TO = 64;
 
+/** Each column into the value of the same index (RowReader.next). */
+const EVERY_SLOT: readonly number[] = EVENT_COLUMNS.map((_, index) => index);
+/** The id into 0, the query columns after it, nothing else (RowReader.nextForInsert). */
+const INSERT_SLOT: readonly number[] = EVENT_COLUMNS.map((_, index) => (index === 0 ? 0 : (QUERY_COLUMN_INDEXES.indexOf(index) + 1 || -1)));
+
 /** Reads the rows of a PackedRows back, in order, as column values (EVENT_COLUMNS order). */
 export class RowReader {
   private readonly bytes: SliceableBuffer;
@@ -359,6 +364,22 @@ export class RowReader {
 
   /** The next row's values into `values` (reused by the caller); false after the last row. */
   next(values: ColumnValue[]): boolean {
+    return this.walk(values, EVERY_SLOT);
+  }
+
+  /**
+   * The next row as the writer inserts it (schema.ts): `values[0]` the id, then the QUERY_COLUMNS values,
+   * then the content as bytes (a view into the batch, bound as text); false after the last row. Only the
+   * query columns are decoded: the rest goes to SQLite as the bytes it is, in the content.
+   */
+  nextForInsert(values: Array<ColumnValue | Uint8Array>): boolean {
+    if (!this.walk(values as ColumnValue[], INSERT_SLOT)) return false;
+    values[QUERY_COLUMNS.length + 1] = this.bytes.subarray(this.rowStart + HEX_LENGTH, this.pos);
+    return true;
+  }
+
+  /** Walk the next row's columns; a column whose slot is >= 0 is decoded into values[slot]. */
+  private walk(values: ColumnValue[], slots: readonly number[]): boolean {
     const bytes = this.bytes;
     if (this.pos >= bytes.length) return false;
     const columns = this.rows.columns;
@@ -366,27 +387,32 @@ export class RowReader {
     this.rowStart = this.pos;
     let pos = this.pos + HEX_LENGTH;
     for (let i = 0; i < COLUMN_COUNT; i++, column++) {
+      const slot = slots[i];
       const first = bytes[pos];
       if (first === TILDE) {
-        values[i] = null;
+        if (slot >= 0) values[slot] = null;
         pos++;
       } else if (first === HASH_SIGN) {
-        values[i] = columns[column];
+        if (slot >= 0) values[slot] = columns[column];
         pos++;
         while (bytes[pos] !== SEMICOLON) pos++;
         pos++;
       } else {
-        while (bytes[pos] !== COLON) pos++;
-        const start = pos + 1;
         const mark = columns[column];
         const end = mark >= 0 ? mark : -mark;
+        if (slot < 0) {
+          pos = end;
+          continue;
+        }
+        while (bytes[pos] !== COLON) pos++;
+        const start = pos + 1;
         const length = end - start;
         const lastStart = this.lastStart[i];
         if (length <= REUSE_UP_TO && this.lastEnd[i] - lastStart === length && sameRange(bytes, lastStart, start, length)) {
-          values[i] = this.lastValue[i];
+          values[slot] = this.lastValue[i];
         } else {
           const value = mark >= 0 ? bytes.latin1Slice(start, end) : bytes.utf8Slice(start, end);
-          values[i] = value;
+          values[slot] = value;
           this.lastValue[i] = value;
         }
         this.lastStart[i] = start;

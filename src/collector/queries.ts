@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { EventType } from '../events';
 import type { CollectedRecord, RecordFormat, SequenceGap } from './record';
+import { MESSAGE_INDEX, decodeContent } from './chain';
 import { rowToRecord, type EventRow } from './rows';
 
 /** Filters for stored records; all optional, combined with AND. */
@@ -86,7 +87,14 @@ function escapeLike(text: string): string {
 export class EventQueries {
   private readonly cache = new Map<string, Database.Statement>();
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Database.Database) {
+    // MSG of a row's content, for the text filter; all of it when it no longer reads (edited: shown as damaged).
+    db.function('a09_message', { deterministic: true }, (content: unknown) => {
+      if (typeof content !== 'string') return null;
+      const values = decodeContent(content);
+      return values === undefined ? content : values[MESSAGE_INDEX];
+    });
+  }
 
   private statement(sql: string): Database.Statement {
     let statement = this.cache.get(sql);
@@ -136,8 +144,10 @@ export class EventQueries {
       params.push(this.firstIdAtOrAfter(query.until), query.until);
     }
     if (query.text !== undefined && query.text.length > 0) {
-      where.push("message LIKE ? ESCAPE '\\'");
-      params.push(`%${escapeLike(query.text)}%`);
+      // MSG lives inside the content: a LIKE on the content first (in SQLite), then MSG itself for the rows it lets by.
+      const pattern = `%${escapeLike(query.text)}%`;
+      where.push("content LIKE ? ESCAPE '\\'", "a09_message(content) LIKE ? ESCAPE '\\'");
+      params.push(pattern, pattern);
     }
     if (query.afterId !== undefined) {
       where.push('id > ?');

@@ -10,9 +10,12 @@ export type RecordFormat = 'rfc5424' | 'rfc3164' | 'raw';
  * What the collector noticed about a record it kept anyway (additive, optional):
  * - `truncated`: cut at the frame size cap, or cut short (a lying octet count that timed out, a closed connection);
  * - `invalid_utf8`: bytes that are not UTF-8 were replaced with U+FFFD;
- * - `invalid_event`: it carried SD-ID `a09@32473` but MSG was not a complete AuditEvent (so `event` is unset).
+ * - `invalid_event`: it carried SD-ID `a09@32473` but MSG was not a complete AuditEvent (so `event` is unset);
+ * - `damaged`: read back from a stored row that was edited outside the collector and no longer reads as a
+ *   record (only in query results; `a09-lab verify` says where): `message` is what the row holds, the
+ *   transport and peer are unknown.
  */
-export type RecordFlag = 'truncated' | 'invalid_utf8' | 'invalid_event';
+export type RecordFlag = 'truncated' | 'invalid_utf8' | 'invalid_event' | 'damaged';
 
 /** One received syslog message, parsed as far as it goes. Nothing received is dropped. */
 export interface CollectedRecord {

@@ -1,34 +1,24 @@
 import type { AuditEvent } from '../events';
-import type { ColumnValue } from './chain';
+import { QUERY_COLUMNS, QUERY_COLUMN_INDEXES, decodeContent, type ColumnValue } from './chain';
 import type { RowPacker } from './packed-rows';
 import { structuredDataText, type ReceivedFrame } from './parse';
 import type { CollectedRecord, RecordFlag, RecordFormat, Transport } from './record';
 import { parseStructuredData } from './structured-data';
 
-/** A row of `events` as better-sqlite3 returns it. */
+/** A row of `events` as better-sqlite3 returns it: the record as canonical content, and the query columns. */
 export interface EventRow {
   id: number;
   received_at: string;
-  transport: string;
-  peer: string;
   format: string;
-  facility: number | null;
   severity: number | null;
-  timestamp: string | null;
   host: string | null;
-  app: string | null;
-  proc_id: string | null;
-  msg_id: string | null;
-  sd: string | null;
-  message: string;
-  flags: string | null;
   event_type: string | null;
-  event_time: string | null;
   source_id: number | null;
   seq: number | null;
   user_id: string | null;
   email_id: string | null;
   ip: string | null;
+  content: string;
   prev_hash: Buffer;
   hash: Buffer;
 }
@@ -144,32 +134,20 @@ export function packFrame(packer: RowPacker, frame: ReceivedFrame, id: number, s
   return packer.endRow();
 }
 
-/** The hashed column values of a stored row, in EVENT_COLUMNS order. */
-export function rowValues(row: EventRow): ColumnValue[] {
-  return [
-    row.id,
-    row.received_at,
-    row.transport,
-    row.peer,
-    row.format,
-    row.facility,
-    row.severity,
-    row.timestamp,
-    row.host,
-    row.app,
-    row.proc_id,
-    row.msg_id,
-    row.sd,
-    row.message,
-    row.flags,
-    row.event_type,
-    row.event_time,
-    row.source_id,
-    row.seq,
-    row.user_id,
-    row.email_id,
-    row.ip,
-  ];
+/** The hashed column values of a stored row, in EVENT_COLUMNS order; undefined when its content is damaged. */
+export function rowValues(row: EventRow): ColumnValue[] | undefined {
+  return typeof row.content === 'string' ? decodeContent(row.content) : undefined;
+}
+
+/** Where the query columns of a row disagree with its content (edited apart from it): their names. */
+export function columnsAtOdds(row: EventRow, values: readonly ColumnValue[]): string[] {
+  const odd: string[] = [];
+  if (values[0] !== row.id) odd.push('id');
+  for (let i = 0; i < QUERY_COLUMNS.length; i++) {
+    const name = QUERY_COLUMNS[i];
+    if (row[name] !== values[QUERY_COLUMN_INDEXES[i]]) odd.push(name);
+  }
+  return odd;
 }
 
 function parseJson<T>(text: string): T | undefined {
@@ -180,8 +158,22 @@ function parseJson<T>(text: string): T | undefined {
   }
 }
 
+/**
+ * The record a stored row holds. A row whose content no longer reads (edited outside the collector) is still
+ * shown, as a raw record of what is there, flagged `damaged`: a query never hides a tampered row.
+ */
 export function rowToRecord(row: EventRow): CollectedRecord {
-  return recordFromValues(rowValues(row));
+  const values = rowValues(row);
+  if (values !== undefined) return recordFromValues(values);
+  return {
+    id: row.id,
+    receivedAt: String(row.received_at),
+    transport: 'tcp',
+    peer: '',
+    format: 'raw',
+    message: String(row.content),
+    flags: ['damaged'],
+  };
 }
 
 const SD_TEXT = Symbol('sdText');

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { EVENT_COLUMNS, GENESIS_HASH, type ColumnValue } from './chain';
+import { GENESIS_HASH, QUERY_COLUMNS, type ColumnValue } from './chain';
 import { RowReader, type PackedRows } from './packed-rows';
 import { createSchema } from './schema';
 
@@ -98,8 +98,10 @@ export class BatchWriter {
     // No DDL here: it would need the write lock, which someone else may hold while this writer starts.
     this.db = openStoreDatabase(options.path, options.synchronous, options.busyTimeoutMs, false);
     const db = this.db;
+    // The content comes as its UTF-8 bytes (a view into the batch): bound as a blob, stored as the text it is.
     this.insertEvent = db.prepare(
-      `INSERT INTO events (${EVENT_COLUMNS.join(', ')}, prev_hash, hash) VALUES (${new Array(EVENT_COLUMNS.length + 2).fill('?').join(', ')})`,
+      `INSERT INTO events (id, ${QUERY_COLUMNS.join(', ')}, content, prev_hash, hash)
+       VALUES (?, ${QUERY_COLUMNS.map(() => '?').join(', ')}, CAST(? AS TEXT), ?, ?)`,
     );
     this.insertSource = db.prepare(
       `INSERT OR IGNORE INTO sources (id, host, instance, app, first_seen, last_seen, last_seq, contiguous_seq, events, duplicates)
@@ -176,13 +178,15 @@ export class BatchWriter {
     const reader = new RowReader(batch.rows);
     // One array for every row, passed spread: better-sqlite3 binds arguments directly, while an array
     // argument is read element by element through V8's generic property lookup (~0.6 us a row more).
-    const values = new Array<ColumnValue | Buffer>(EVENT_COLUMNS.length + 2);
+    // id, the query columns, content, prev_hash, hash.
+    const values = new Array<ColumnValue | Uint8Array>(QUERY_COLUMNS.length + 4);
+    const prevAt = QUERY_COLUMNS.length + 2;
     for (let i = 0; i < batch.count; i++) {
-      if (!reader.next(values as ColumnValue[])) throw new Error(`batch ${batch.batch} holds fewer rows than ${batch.count}`);
+      if (!reader.nextForInsert(values)) throw new Error(`batch ${batch.batch} holds fewer rows than ${batch.count}`);
       // A batch sent again (after a failed commit or a restarted worker) is chained again: same head, same hashes.
       const hash = chainHere ? reader.chainRow(prev) : reader.hash();
-      values[EVENT_COLUMNS.length] = prev;
-      values[EVENT_COLUMNS.length + 1] = hash;
+      values[prevAt] = prev;
+      values[prevAt + 1] = hash;
       this.insertEvent.run(...values);
       prev = hash;
     }

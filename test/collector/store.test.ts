@@ -276,7 +276,7 @@ describe.each(['thread', 'inline'] as const)('CollectorStore (%s writer)', (mode
     store.add(rawRecord('x'));
     await store.flush();
     const other = new Database(path);
-    expect(() => other.prepare("UPDATE events SET message = 'y'").run()).toThrow(/append-only/);
+    expect(() => other.prepare("UPDATE events SET content = 'y'").run()).toThrow(/append-only/);
     expect(() => other.prepare('DELETE FROM events').run()).toThrow(/append-only/);
     other.close();
     await store.close();

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { EVENT_COLUMNS, GENESIS_HASH, canonicalContent } from '../../src/collector/chain';
+import { GENESIS_HASH, QUERY_COLUMNS } from '../../src/collector/chain';
 import { recordFromFrame } from '../../src/collector/parse';
-import { rowValues, type EventRow } from '../../src/collector/rows';
+import { type EventRow } from '../../src/collector/rows';
 import { CollectorStore } from '../../src/collector/store';
 import { verifyChain } from '../../src/collector/verify';
 import { format5424, loginFail, newSource, tempDir } from './helpers';
@@ -34,7 +34,7 @@ function tamper(path: string, work: (db: Database.Database) => void): void {
 }
 
 // What an attacker with the file computes: plain SHA-256, the documented chain.
-const sha = (prev: Buffer, row: EventRow): Buffer => createHash('sha256').update(prev.toString('hex')).update(canonicalContent(rowValues(row))).digest();
+const sha = (prev: Buffer, row: EventRow): Buffer => createHash('sha256').update(prev.toString('hex')).update(row.content).digest();
 
 describe('verifyChain', () => {
   it('passes an intact store and reports the chain head', async () => {
@@ -59,7 +59,8 @@ describe('verifyChain', () => {
 
   it('reports an altered row (UPDATE through a second connection)', async () => {
     const path = await storeWith(10);
-    tamper(path, (db) => db.prepare("UPDATE events SET message = replace(message, 'bad credentials', 'good credentials') WHERE id = 4").run());
+    // The same length: the record still reads, only the hash tells.
+    tamper(path, (db) => db.prepare("UPDATE events SET content = replace(content, 'bad credentials', 'new credentials') WHERE id = 4").run());
     const report = verifyChain(path);
     expect(report.ok).toBe(false);
     expect(report.first).toMatchObject({ kind: 'altered', id: 4 });
@@ -67,16 +68,31 @@ describe('verifyChain', () => {
     expect(report.warnings.join(' ')).toMatch(/append-only/);
   });
 
-  it('reports an altered column other than the message (an index column)', async () => {
+  it('reports a query column edited apart from the record (the hash still matches the content)', async () => {
     const path = await storeWith(6);
     tamper(path, (db) => db.prepare("UPDATE events SET event_type = 'sys_heartbeat' WHERE id = 2").run());
-    expect(verifyChain(path).first).toMatchObject({ kind: 'altered', id: 2 });
+    expect(verifyChain(path).first).toMatchObject({ kind: 'altered', id: 2, detail: expect.stringContaining('event_type') });
+    tamper(path, (db) => db.prepare("UPDATE events SET ip = '10.9.9.9', received_at = '2020-01-01T00:00:00.000Z' WHERE id = 4").run());
+    const report = verifyChain(path);
+    expect(report.problems.map((problem) => problem.id)).toEqual([2, 4]);
+    expect(report.problems[1].detail).toMatch(/received_at, ip/);
+  });
+
+  it('reports content edited so that it no longer reads, and queries still show the row, flagged damaged', async () => {
+    const path = await storeWith(6);
+    tamper(path, (db) => db.prepare("UPDATE events SET content = replace(content, 'bad credentials', 'fine') WHERE id = 4").run());
+    expect(verifyChain(path).first).toMatchObject({ kind: 'altered', id: 4 });
+    const store = new CollectorStore({ path, writer: 'inline' });
+    const shown = store.event(4);
+    expect(shown).toMatchObject({ id: 4, format: 'raw', flags: ['damaged'], message: expect.stringContaining('fine') });
+    expect(store.events({ text: 'fine' }).map((record) => record.id)).toEqual([4]);
+    await store.close();
   });
 
   it('reports a row altered and re-hashed as a broken link after it', async () => {
     const path = await storeWith(10);
     tamper(path, (db) => {
-      db.prepare("UPDATE events SET peer = '10.6.6.6:1' WHERE id = 5").run();
+      db.prepare("UPDATE events SET content = replace(content, '127.0.0.1:9', '10.6.6.6:19') WHERE id = 5").run();
       const row = db.prepare('SELECT * FROM events WHERE id = 5').get() as EventRow;
       db.prepare('UPDATE events SET hash = ? WHERE id = 5').run(sha(row.prev_hash, row));
     });
@@ -99,9 +115,9 @@ describe('verifyChain', () => {
     const path = await storeWith(10);
     tamper(path, (db) => {
       const last = db.prepare('SELECT * FROM events WHERE id = 10').get() as EventRow;
-      const forged: EventRow = { ...last, id: 11, message: 'nothing to see here', prev_hash: last.hash };
+      const forged: EventRow = { ...last, id: 11, content: last.content.replace(/^#10;/, '#11;'), prev_hash: last.hash };
       forged.hash = sha(last.hash, forged);
-      const columns = [...EVENT_COLUMNS, 'prev_hash', 'hash'];
+      const columns = ['id', ...QUERY_COLUMNS, 'content', 'prev_hash', 'hash'];
       db.prepare(`INSERT INTO events (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`).run(forged);
     });
     expect(verifyChain(path).first).toMatchObject({ kind: 'inserted', id: 11 });
@@ -111,16 +127,14 @@ describe('verifyChain', () => {
     const path = await storeWith(3);
     tamper(path, (db) => {
       const first = db.prepare('SELECT * FROM events WHERE id = 1').get() as EventRow;
-      db.prepare('INSERT INTO events (id, received_at, transport, peer, format, message, prev_hash, hash) VALUES (0, ?, ?, ?, ?, ?, ?, ?)').run(
-        first.received_at, 'tcp', 'x', 'raw', 'planted', GENESIS_HASH, GENESIS_HASH,
-      );
+      db.prepare('INSERT INTO events (id, received_at, format, content, prev_hash, hash) VALUES (0, ?, ?, ?, ?, ?)').run(first.received_at, 'raw', 'planted', GENESIS_HASH, GENESIS_HASH);
     });
     expect(verifyChain(path).first).toMatchObject({ kind: 'inserted', id: 0 });
   });
 
   it('with a chain key, catches a full rewrite of the chain and head that plain SHA-256 cannot', async () => {
     const rewrite = (db: Database.Database): void => {
-      db.prepare("UPDATE events SET message = 'rewritten' WHERE id = 2").run();
+      db.prepare("UPDATE events SET content = replace(content, 'bad credentials', 'new credentials') WHERE id = 2").run();
       let prev: Buffer = GENESIS_HASH;
       for (const row of db.prepare('SELECT * FROM events ORDER BY id').all() as EventRow[]) {
         const hash = sha(prev, row);

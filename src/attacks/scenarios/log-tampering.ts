@@ -31,8 +31,9 @@ export function tamperWithStore(dbPath: string, alterIds: readonly number[], kee
     db.transaction(() => {
       for (const trigger of triggers) db.exec(`DROP TRIGGER IF EXISTS "${trigger.name.replace(/"/g, '""')}"`);
       for (const id of alterIds) {
-        // Hide where the attack came from: a different address in the record.
-        db.prepare("UPDATE events SET ip = '10.0.0.99', message = replace(message, '127.', '10.0.0.') WHERE id = ?").run(id);
+        // Hide where the attack came from: a different address in the record, the same length so the
+        // record still reads (only the chain can tell).
+        db.prepare("UPDATE events SET ip = '10.0.0.99', content = replace(content, '127.0.0.1', '10.0.0.99') WHERE id = ?").run(id);
       }
       db.prepare('DELETE FROM events WHERE id > ?').run(keepUpTo);
       const head = db.prepare('SELECT hash FROM events WHERE id = ?').get(keepUpTo) as { hash: Buffer } | undefined;
