@@ -97,7 +97,7 @@ const P3 = {
   title: 'collector ingest over TCP vs rsyslog to a file',
   async run({ full, log }) {
     const events = full ? 200000 : 100000;
-    const { out } = await runScript('collector-ingest.js', ['--events', String(events), '--runs', full ? '3' : '1'], log);
+    const { out } = await runScript('collector-ingest.js', ['--events', String(events), '--runs', full ? '5' : '1'], log);
     const ours = [...out.matchAll(/collector\s+([\d,]+) events\/s/g)].map((m) => number(m[1]));
     const theirs = [...out.matchAll(/rsyslog\s+([\d,]+) events\/s/g)].map((m) => number(m[1]));
     if (ours.length === 0) throw new Error('could not read the collector rate from bench/collector-ingest.js');
