@@ -73,8 +73,11 @@ function countStored() {
       if (row.event_type === 'http_request') a09.add(row.seq);
       else a09Other[row.event_type] = (a09Other[row.event_type] ?? 0) + 1;
     }
-    for (const row of db.prepare("SELECT message FROM events WHERE seq IS NULL AND message LIKE 'bench n=%'").iterate()) {
-      const n = winstonCounter(row.message);
+    // MSG lives in the row's content (schema 2): a LIKE narrows the rows, decodeContent reads MSG.
+    const { decodeContent, MESSAGE_INDEX } = loadDist('src/collector/chain');
+    for (const row of db.prepare("SELECT content FROM events WHERE seq IS NULL AND content LIKE '%bench n=%'").iterate()) {
+      const values = decodeContent(row.content);
+      const n = values === undefined ? undefined : winstonCounter(values[MESSAGE_INDEX]);
       if (n !== undefined) winston.add(n);
     }
   } finally {
