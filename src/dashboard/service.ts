@@ -214,7 +214,12 @@ export async function startCollectorService(options: CollectorServiceOptions): P
     },
     onGapFilled: () => watch.onGap(),
   });
-  collector.store.subscribe({ onCommit: (commit) => release(commit.lastId) });
+  collector.store.subscribe({
+    onCommit: (commit) => {
+      watch.onCommit();
+      release(commit.lastId);
+    },
+  });
 
   const counters: HttpCounters = { requests: 0, unauthorized: 0, errors: 0 };
   const tickets = new TicketBook({ ttlMs: options.stream?.ticketTtlMs });

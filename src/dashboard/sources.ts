@@ -70,6 +70,15 @@ export class SourceWatch {
     this.changed = true;
   }
 
+  /**
+   * A batch was committed. The view reads the store's committed sources, while records reach onRecord at
+   * intake, before their commit: a view taken in between shows the counts before them, and without this no
+   * later view would be taken for them.
+   */
+  onCommit(): void {
+    this.changed = true;
+  }
+
   onAlertChange(change: AlertChange): void {
     const alert = change.alert;
     if (!this.silenceRules.has(alert.ruleId) || alert.key.host === undefined || alert.key.instance === undefined) return;

@@ -92,6 +92,24 @@ describe('the event stream', () => {
     expect(response.headers['cache-control']).toBe('no-store');
   });
 
+  it('pushes source health after the commit of records it saw at intake (a push in between showed the old counts, and no later one came)', async () => {
+    // Records reach the source watch at intake, ~400 ms before their commit; the health pushes come every 50 ms.
+    const slow = await startTestService(dir.file(`stream-slow-${Date.now()}.db`), { store: { batchDelayMs: 400, synchronous: 'NORMAL' }, stream: { sourcesIntervalMs: 50 } });
+    const slowBase = slow.url.replace(/\/$/, '');
+    const events: StreamEvent[] = [];
+    const ticket = await request(slowBase).post('/api/stream-ticket').set(...bearer());
+    const reading = readStream(slowBase, `/api/stream?ticket=${ticket.body.ticket}`, events);
+    await waitFor(() => events.length > 0, 'the snapshot');
+    const shop = newSource();
+    await sendEvents(slow.addresses.tcp?.port ?? 0, [loginFail(shop), loginFail(shop)]);
+    type SourcesPush = { sources: Array<{ host: string; lastSeq: number; events: number }> };
+    const pushes = (): SourcesPush[] => events.filter((e) => e.event === 'sources').map((e) => e.data as SourcesPush);
+    await waitFor(() => pushes().some((push) => push.sources[0]?.events === 2), 'source health with both events', 5000);
+    expect(pushes().pop()).toMatchObject({ sources: [{ host: 'shop-1', lastSeq: 2, events: 2 }] });
+    await slow.close();
+    await reading;
+  });
+
   it('takes a ticket once only', async () => {
     const { ticket } = (await request(base).post('/api/stream-ticket').set(...bearer())).body as { ticket: string };
     const events: StreamEvent[] = [];
