@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { EVENT_COLUMNS, GENESIS_HASH, canonicalContent, chainHash, type ColumnValue } from '../../src/collector/chain';
+import { EVENT_COLUMNS, GENESIS_HASH, QUERY_COLUMNS, QUERY_COLUMN_INDEXES, canonicalContent, chainHash, decodeContent, type ColumnValue } from '../../src/collector/chain';
 import { RowPacker, RowReader, type PackedRows } from '../../src/collector/packed-rows';
 import { wellFormed } from '../../src/collector/rows';
 
@@ -91,6 +91,43 @@ describe('packed rows', () => {
         }
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('property: a row read for insert gives the id, the query columns and the content bytes, chained as when read whole', () => {
+    fc.assert(
+      fc.property(fc.array(row, { minLength: 1, maxLength: 6 }), (batch) => {
+        const whole = new RowPacker(GENESIS_HASH, undefined, 1, 8, true);
+        const forInsert = new RowPacker(GENESIS_HASH, undefined, 1, 8, true);
+        for (const values of batch) {
+          pack(whole, values);
+          pack(forInsert, values);
+        }
+        const wholeReader = new RowReader(whole.take());
+        const insertReader = new RowReader(forInsert.take());
+        const all = new Array<ColumnValue>(COLUMNS);
+        const inserted = new Array<ColumnValue | Uint8Array>(QUERY_COLUMNS.length + 2);
+        let prevWhole: Buffer = GENESIS_HASH;
+        let prevInsert: Buffer = GENESIS_HASH;
+        for (let index = 0; index < batch.length; index++) {
+          expect(wholeReader.next(all)).toBe(true);
+          expect(insertReader.nextForInsert(inserted)).toBe(true);
+          const expected = stored(batch[index]);
+          expect(inserted.slice(0, QUERY_COLUMNS.length + 1)).toEqual([expected[0], ...QUERY_COLUMN_INDEXES.map((at) => expected[at])]);
+          // The content as SQLite stores it (the bytes cast to TEXT) decodes to the whole row.
+          const content = Buffer.from(inserted[QUERY_COLUMNS.length + 1] as Uint8Array).toString('utf8');
+          expect(content).toBe(canonicalContent(expected));
+          expect(decodeContent(content)).toEqual(expected);
+          const chainedOn = prevInsert;
+          prevWhole = Buffer.from(wholeReader.chainRow(prevWhole));
+          prevInsert = Buffer.from(insertReader.chainRow(prevInsert));
+          expect(prevInsert).toEqual(prevWhole);
+          // What verify recomputes from the stored row: the previous hash and the content.
+          expect(prevInsert).toEqual(chainHash(chainedOn, content));
+        }
+        expect(insertReader.nextForInsert(inserted)).toBe(false);
+      }),
+      { numRuns: 200 },
     );
   });
 
