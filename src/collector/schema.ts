@@ -109,8 +109,8 @@ export function legacyRowValues(row: LegacyEventRow): ColumnValue[] {
   return EVENT_COLUMNS.map((name) => row[name]);
 }
 
-/** Whether the events table is version 1's (its own `message` column). */
-function isLegacy(db: Database.Database): boolean {
+/** Whether the events table is version 1's (its own `message` column); false when there is none yet. */
+export function isLegacy(db: Database.Database): boolean {
   const columns = db.prepare("SELECT name FROM pragma_table_info('events')").pluck().all() as string[];
   return columns.includes('message') && !columns.includes('content');
 }
@@ -147,8 +147,7 @@ function migrateFromVersion1(db: Database.Database): void {
 }
 
 export function createSchema(db: Database.Database): void {
-  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get() !== undefined;
-  if (exists && isLegacy(db)) migrateFromVersion1(db);
+  if (isLegacy(db)) migrateFromVersion1(db);
   db.exec(DDL);
   db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
 }

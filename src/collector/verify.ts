@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { GENESIS_HASH, canonicalContent, chainHash } from './chain';
 import { columnsAtOdds, rowValues, type EventRow } from './rows';
-import { APPEND_ONLY_TRIGGERS, legacyRowValues, type LegacyEventRow } from './schema';
+import { APPEND_ONLY_TRIGGERS, isLegacy, legacyRowValues, type LegacyEventRow } from './schema';
 
 /**
  * - `altered`: the row's content no longer matches its hash, or a query column (ip, type, ...) no longer
@@ -67,7 +67,7 @@ export function verifyChain(dbPath: string, options: VerifyOptions = {}): ChainR
     let checked = 0;
     let lastHashAtHead: Buffer | undefined;
     // A version 1 file (not yet opened by a collector that migrates it) is checked as it is.
-    const legacy = (db.prepare("SELECT name FROM pragma_table_info('events')").pluck().all() as string[]).includes('message');
+    const legacy = isLegacy(db);
     for (const row of db.prepare('SELECT * FROM events ORDER BY id').iterate() as IterableIterator<EventRow>) {
       checked++;
       if (row.id < expectedId || row.id > headId) {
