@@ -117,9 +117,8 @@ describe('schema version 1 -> 2', () => {
     const migrated = new Database(path, { readonly: true });
     expect(migrated.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe(String(SCHEMA_VERSION));
     expect(migrated.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'events_version1%'").pluck().get()).toBe(0);
-    // The guards are back on the new table.
-    expect(() => migrated.prepare('SELECT 1').get()).not.toThrow();
     migrated.close();
+    // The guards are back on the new table.
     const writer = new Database(path);
     expect(() => writer.prepare("UPDATE events SET content = 'x' WHERE id = 1").run()).toThrow(/append-only/);
     expect(() => writer.prepare('DELETE FROM events WHERE id = 1').run()).toThrow(/append-only/);
