@@ -96,8 +96,11 @@ const P3 = {
   id: 'P3',
   title: 'collector ingest over TCP vs rsyslog to a file',
   async run({ full, log }) {
-    const events = full ? 200000 : 100000;
-    const { out } = await runScript('collector-ingest.js', ['--events', String(events), '--runs', full ? '5' : '1'], log);
+    // 200k events and a median of runs even in quick mode: the collector's first run is its JIT's warm-up
+    // (100k events: 93-109k events/s against 110-122k for 200k after the first), and rsyslog's rate moves
+    // by up to 30% from run to run here.
+    const events = 200000;
+    const { out } = await runScript('collector-ingest.js', ['--events', String(events), '--runs', full ? '5' : '3'], log);
     const ours = [...out.matchAll(/collector\s+([\d,]+) events\/s/g)].map((m) => number(m[1]));
     const theirs = [...out.matchAll(/rsyslog\s+([\d,]+) events\/s/g)].map((m) => number(m[1]));
     if (ours.length === 0) throw new Error('could not read the collector rate from bench/collector-ingest.js');
@@ -108,7 +111,7 @@ const P3 = {
   },
   rows(result) {
     return [
-      ['P3', `collector ingest (parse + rules + store), ${result.events} events`, `${fixed(result.collectorEventsPerSecond)} events/s`, '>= 100000', yes(result.collectorEventsPerSecond >= 100000)],
+      ['P3', `collector ingest (parse + rules + store), ${result.events} events, median of ${result.runs}`, `${fixed(result.collectorEventsPerSecond)} events/s`, '>= 100000', yes(result.collectorEventsPerSecond >= 100000)],
       ['P3', 'rsyslog imtcp -> omfile, same bytes', result.rsyslogEventsPerSecond === undefined ? 'rsyslogd absent' : `${fixed(result.rsyslogEventsPerSecond)} events/s`, '', ''],
       ['P3', 'collector / rsyslog', fixed(result.ratio, 2), '>= 0.3', yes(result.ratio === undefined ? undefined : result.ratio >= 0.3)],
     ];
