@@ -76,6 +76,9 @@ BEGIN SELECT RAISE(ABORT, 'the chain head is kept'); END;
 
 export const APPEND_ONLY_TRIGGERS = ['events_append_only_update', 'events_append_only_delete'] as const;
 
+/** An `events` row's columns in the order rows are inserted: id, the query columns, the content, the chain. */
+export const EVENT_ROW_COLUMNS = ['id', ...QUERY_COLUMNS, 'content', 'prev_hash', 'hash'] as const;
+
 /** A row of version 1's events table (every field a column). */
 export interface LegacyEventRow {
   id: number;
@@ -130,9 +133,7 @@ function migrateFromVersion1(db: Database.Database): void {
       DROP INDEX IF EXISTS events_by_email;
       ALTER TABLE events RENAME TO events_version1;`);
     db.exec(DDL);
-    const insert = db.prepare(
-      `INSERT INTO events (id, ${QUERY_COLUMNS.join(', ')}, content, prev_hash, hash) VALUES (?, ${QUERY_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?)`,
-    );
+    const insert = db.prepare(`INSERT INTO events (${EVENT_ROW_COLUMNS.join(', ')}) VALUES (${EVENT_ROW_COLUMNS.map(() => '?').join(', ')})`);
     // In pages (a connection cannot write while it iterates).
     const page = db.prepare('SELECT * FROM events_version1 WHERE id > ? ORDER BY id LIMIT 2000');
     for (let after = -Infinity; ; ) {

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import { GENESIS_HASH, QUERY_COLUMNS, type ColumnValue } from './chain';
+import { GENESIS_HASH, type ColumnValue } from './chain';
 import { RowReader, type PackedRows } from './packed-rows';
-import { createSchema } from './schema';
+import { EVENT_ROW_COLUMNS, createSchema } from './schema';
 
 /**
  * The writing half of the store: one transaction per batch (queued batches merged), in order. It runs in a
@@ -46,6 +46,9 @@ export interface WriterOptions {
   synchronous: 'FULL' | 'NORMAL';
   busyTimeoutMs: number;
 }
+
+/** Where prev_hash goes in an inserted row (the hash follows it). */
+const PREV_HASH_AT = EVENT_ROW_COLUMNS.indexOf('prev_hash');
 
 /** A writer that fell behind catches up in transactions of at most this many rows. */
 const MAX_ROWS_PER_TRANSACTION = 20000;
@@ -100,8 +103,8 @@ export class BatchWriter {
     const db = this.db;
     // The content comes as its UTF-8 bytes (a view into the batch): bound as a blob, stored as the text it is.
     this.insertEvent = db.prepare(
-      `INSERT INTO events (id, ${QUERY_COLUMNS.join(', ')}, content, prev_hash, hash)
-       VALUES (?, ${QUERY_COLUMNS.map(() => '?').join(', ')}, CAST(? AS TEXT), ?, ?)`,
+      `INSERT INTO events (${EVENT_ROW_COLUMNS.join(', ')})
+       VALUES (${EVENT_ROW_COLUMNS.map((name) => (name === 'content' ? 'CAST(? AS TEXT)' : '?')).join(', ')})`,
     );
     this.insertSource = db.prepare(
       `INSERT OR IGNORE INTO sources (id, host, instance, app, first_seen, last_seen, last_seq, contiguous_seq, events, duplicates)
@@ -178,15 +181,14 @@ export class BatchWriter {
     const reader = new RowReader(batch.rows);
     // One array for every row, passed spread: better-sqlite3 binds arguments directly, while an array
     // argument is read element by element through V8's generic property lookup (~0.6 us a row more).
-    // id, the query columns, content, prev_hash, hash.
-    const values = new Array<ColumnValue | Uint8Array>(QUERY_COLUMNS.length + 4);
-    const prevAt = QUERY_COLUMNS.length + 2;
+    // EVENT_ROW_COLUMNS: id, the query columns and the content from nextForInsert, then prev_hash, hash.
+    const values = new Array<ColumnValue | Uint8Array>(EVENT_ROW_COLUMNS.length);
     for (let i = 0; i < batch.count; i++) {
       if (!reader.nextForInsert(values)) throw new Error(`batch ${batch.batch} holds fewer rows than ${batch.count}`);
       // A batch sent again (after a failed commit or a restarted worker) is chained again: same head, same hashes.
       const hash = chainHere ? reader.chainRow(prev) : reader.hash();
-      values[prevAt] = prev;
-      values[prevAt + 1] = hash;
+      values[PREV_HASH_AT] = prev;
+      values[PREV_HASH_AT + 1] = hash;
       this.insertEvent.run(...values);
       prev = hash;
     }

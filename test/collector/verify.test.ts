@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { GENESIS_HASH, QUERY_COLUMNS } from '../../src/collector/chain';
+import { GENESIS_HASH } from '../../src/collector/chain';
 import { recordFromFrame } from '../../src/collector/parse';
 import { type EventRow } from '../../src/collector/rows';
+import { EVENT_ROW_COLUMNS } from '../../src/collector/schema';
 import { CollectorStore } from '../../src/collector/store';
 import { verifyChain } from '../../src/collector/verify';
 import { format5424, loginFail, newSource, tempDir } from './helpers';
@@ -117,8 +118,7 @@ describe('verifyChain', () => {
       const last = db.prepare('SELECT * FROM events WHERE id = 10').get() as EventRow;
       const forged: EventRow = { ...last, id: 11, content: last.content.replace(/^#10;/, '#11;'), prev_hash: last.hash };
       forged.hash = sha(last.hash, forged);
-      const columns = ['id', ...QUERY_COLUMNS, 'content', 'prev_hash', 'hash'];
-      db.prepare(`INSERT INTO events (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`).run(forged);
+      db.prepare(`INSERT INTO events (${EVENT_ROW_COLUMNS.join(', ')}) VALUES (${EVENT_ROW_COLUMNS.map((c) => `@${c}`).join(', ')})`).run(forged);
     });
     expect(verifyChain(path).first).toMatchObject({ kind: 'inserted', id: 11 });
   });
