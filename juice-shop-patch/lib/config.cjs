@@ -59,6 +59,14 @@ function parseCollector(url) {
   return { url, protocol, host, port };
 }
 
+/** One of `choices` (any case), `fallback` when unset; otherwise a problem and undefined. */
+function choice(env, name, choices, fallback, problems) {
+  const raw = (text(env, name) ?? fallback).toLowerCase();
+  if (choices.includes(raw)) return raw;
+  problems.push(`${name} must be ${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}, not '${raw}'`);
+  return undefined;
+}
+
 function readFileSetting(env, name, problems) {
   const file = text(env, name);
   if (file === undefined) return undefined;
@@ -87,9 +95,7 @@ function positiveInteger(env, name, fallback, problems) {
  */
 function readConfig(env = process.env, cwd = process.cwd()) {
   const problems = [];
-  const rawMode = (text(env, 'A09_MODE') ?? 'fixed').toLowerCase();
-  const mode = MODES.includes(rawMode) ? rawMode : undefined;
-  if (mode === undefined) problems.push(`A09_MODE must be fixed, naive or off, not '${rawMode}'`);
+  const mode = choice(env, 'A09_MODE', MODES, 'fixed', problems);
 
   let collector;
   const collectorUrl = text(env, 'A09_COLLECTOR');
@@ -148,9 +154,8 @@ function readConfig(env = process.env, cwd = process.cwd()) {
 
   const trustedProxies = (text(env, 'A09_TRUSTED_PROXIES') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   // The request-context's sharedShapes (middleware/lib/shapes.ts): auto = on for V8 before 13 (Node 20 to 23).
-  const rawShapes = (text(env, 'A09_SHARED_SHAPES') ?? 'auto').toLowerCase();
-  const sharedShapes = rawShapes === 'on' ? true : rawShapes === 'off' ? false : undefined;
-  if (!['auto', 'on', 'off'].includes(rawShapes)) problems.push(`A09_SHARED_SHAPES must be auto, on or off, not '${rawShapes}'`);
+  const shapes = choice(env, 'A09_SHARED_SHAPES', ['auto', 'on', 'off'], 'auto', problems);
+  const sharedShapes = shapes === 'on' ? true : shapes === 'off' ? false : undefined;
   const packageDir = path.resolve(cwd, text(env, 'A09_PACKAGE_DIR') ?? path.join(__dirname, '..', '..'));
 
   return {
