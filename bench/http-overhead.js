@@ -14,7 +14,7 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { fixed, markdownTable, median, option, scratchDir, sleep, startChild } = require('./lib/harness');
+const { fixed, markdownTable, median, option, scratchDir, signed, sleep, startChild } = require('./lib/harness');
 
 const DEFAULT_VARIANTS = ['bare', 'bare+shapes', 'morgan', 'pino-http', 'express-winston', 'winston-syslog', 'a09', 'a09-inline', 'a09+helmet'];
 
@@ -198,7 +198,7 @@ function table(results) {
   const shapes = Object.values(results.routes).some((byVariant) => byVariant['bare+shapes'] !== undefined);
   for (const [route, byVariant] of Object.entries(results.routes)) {
     for (const [variant, v] of Object.entries(byVariant)) {
-      const againstShapes = variant.startsWith('bare') ? '–' : `${fixed(v.ratioToShapes, 2)} / ${v.cpuOverShapesUs >= 0 ? '+' : ''}${fixed(v.cpuOverShapesUs)}`;
+      const againstShapes = variant.startsWith('bare') ? '–' : `${fixed(v.ratioToShapes, 2)} / ${signed(v.cpuOverShapesUs)}`;
       rows.push([
         route,
         variant,
@@ -206,7 +206,7 @@ function table(results) {
         fixed(v.ratio, 2),
         fixed(v.latencyP99Ms, 1),
         fixed(v.cpuUsPerRequest),
-        variant === 'bare' ? '–' : `${v.cpuOverBareUs >= 0 ? '+' : ''}${fixed(v.cpuOverBareUs)}`,
+        variant === 'bare' ? '–' : signed(v.cpuOverBareUs),
         v.threadsUs === undefined ? '–' : `${v.threadsUs.main} / ${v.threadsUs.started} / ${v.threadsUs.helpers}`,
         ...(shapes ? [againstShapes] : []),
       ]);

@@ -196,6 +196,11 @@ function fixed(value, digits = 0) {
   return Number.isFinite(value) ? value.toFixed(digits) : '–';
 }
 
+/** A difference as `fixed` writes it, with its sign (`+12`, `-3`). */
+function signed(value, digits = 0) {
+  return `${value >= 0 ? '+' : ''}${fixed(value, digits)}`;
+}
+
 /** A scratch directory removed at exit (also on Ctrl-C). */
 function scratchDir(prefix) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -227,6 +232,7 @@ module.exports = {
   percentile,
   scratchDir,
   serveCommands,
+  signed,
   sleep,
   startChild,
 };

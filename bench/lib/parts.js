@@ -4,7 +4,7 @@
 
 const { spawn } = require('node:child_process');
 const path = require('node:path');
-const { distDir, fixed } = require('./harness');
+const { distDir, fixed, signed } = require('./harness');
 
 const BENCH = path.join(__dirname, '..');
 const yes = (met) => (met === undefined ? '–' : met ? 'yes' : 'NO');
@@ -42,12 +42,11 @@ const P1 = {
     if (login?.a09 !== undefined) {
       const t = result.targets;
       rows.push(['P1', 'login: a09 throughput / bare', fixed(login.a09.ratio, 2), '>= 0.85', yes(t.loginRatio.met)]);
-      const signed = (us) => `${us >= 0 ? '+' : ''}${fixed(us)} us`;
-      rows.push(['P1', 'login: a09 CPU per request over bare', signed(login.a09.cpuOverBareUs), '<= +60 us', yes(t.loginCpuOverBare.met)]);
+      rows.push(['P1', 'login: a09 CPU per request over bare', `${signed(login.a09.cpuOverBareUs)} us`, '<= +60 us', yes(t.loginCpuOverBare.met)]);
       const shaped = login['bare+shapes'];
       if (shaped !== undefined) {
-        rows.push(['P1', 'login: bare with a09\'s hidden-class change only / bare, CPU over bare', `${fixed(shaped.ratio, 2)}, ${signed(shaped.cpuOverBareUs)}`, '', '']);
-        rows.push(['P1', 'login: a09 / that (the logging on its own), CPU over it', `${fixed(login.a09.ratioToShapes, 2)}, ${signed(login.a09.cpuOverShapesUs)}`, '', '']);
+        rows.push(['P1', 'login: bare with a09\'s hidden-class change only / bare, CPU over bare', `${fixed(shaped.ratio, 2)}, ${signed(shaped.cpuOverBareUs)} us`, '', '']);
+        rows.push(['P1', 'login: a09 / that (the logging on its own), CPU over it', `${fixed(login.a09.ratioToShapes, 2)}, ${signed(login.a09.cpuOverShapesUs)} us`, '', '']);
       }
       const others = Object.entries(login).filter(([name]) => !name.startsWith('bare') && !name.startsWith('a09'));
       rows.push([
@@ -60,19 +59,19 @@ const P1 = {
       rows.push([
         'P1',
         'login: others CPU over bare',
-        others.map(([, v]) => signed(v.cpuOverBareUs).replace(' us', '')).join(', ') + ' us',
+        others.map(([, v]) => signed(v.cpuOverBareUs)).join(', ') + ' us',
         '',
         '',
       ]);
       rows.push(['P1', 'login: p99 latency bare / a09', `${fixed(login.bare.latencyP99Ms, 1)} / ${fixed(login.a09.latencyP99Ms, 1)} ms`, '', '']);
       const inline = login['a09-inline'];
       if (inline !== undefined) {
-        rows.push(['P1', 'login: a09 without the shipping thread (thread: false) / bare, CPU over bare', `${fixed(inline.ratio, 2)}, ${signed(inline.cpuOverBareUs)}`, '', '']);
+        rows.push(['P1', 'login: a09 without the shipping thread (thread: false) / bare, CPU over bare', `${fixed(inline.ratio, 2)}, ${signed(inline.cpuOverBareUs)} us`, '', '']);
       }
     }
     if (basket?.a09 !== undefined) {
       rows.push(['P1', 'basket: a09 throughput / bare', fixed(basket.a09.ratio, 2), '', '']);
-      rows.push(['P1', 'basket: a09 CPU per request over bare', `${basket.a09.cpuOverBareUs >= 0 ? '+' : ''}${fixed(basket.a09.cpuOverBareUs)} us`, '', '']);
+      rows.push(['P1', 'basket: a09 CPU per request over bare', `${signed(basket.a09.cpuOverBareUs)} us`, '', '']);
     }
     return rows;
   },
